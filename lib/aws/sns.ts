@@ -1,0 +1,32 @@
+/**
+ * SNS adapter: publishes the report.
+ *
+ * IAM: sns:Publish
+ */
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { ReportsPort } from '../ports';
+import { callAws } from './errors';
+
+export function createReportsAdapter(client: SNSClient): ReportsPort {
+  return {
+    async publishReport({ topicArn, subject, message, attributes }) {
+      await callAws('Publish', () =>
+        client.send(
+          new PublishCommand({
+            TopicArn: topicArn,
+            Subject: subject,
+            // One message, a rendering per protocol: text for email, JSON for queues and functions.
+            MessageStructure: 'json',
+            Message: message,
+            MessageAttributes: Object.fromEntries(
+              Object.entries(attributes).map(([name, value]) => [
+                name,
+                { DataType: 'String', StringValue: value },
+              ]),
+            ),
+          }),
+        ),
+      );
+    },
+  };
+}

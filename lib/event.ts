@@ -1,0 +1,105 @@
+/**
+ * Parse the invocation event into one typed request, before any AWS call.
+ * Unknown fields are rejected on purpose: a typo such as `dryrun` must never
+ * silently turn a dry run into a live one.
+ */
+import { EventError } from './errors';
+import type { ReportWhen } from './types';
+
+export interface RunRequest {
+  trigger: 'scheduled' | 'manual';
+  /** Overrides DRY_RUN for this run. */
+  dryRun?: boolean;
+  /** Passed to DescribeLogGroups to limit the scan. */
+  logGroupNamePrefix?: string;
+  /** At most this many associations (or would-be associations in a dry run). */
+  maxRemediations?: number;
+  /** Overrides REPORT_WHEN for this run. */
+  report?: ReportWhen;
+}
+
+const MANUAL_FIELDS = ['dryRun', 'logGroupNamePrefix', 'maxRemediations', 'report'] as const;
+type ManualField = (typeof MANUAL_FIELDS)[number];
+
+// DescribeLogGroups' own constraint on logGroupNamePrefix.
+const PREFIX_SHAPE = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+
+/** Turn the raw event into a RunRequest, or throw EventError naming the field. */
+export function parseEvent(event: unknown): RunRequest {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new EventError('event', `expected a JSON object, got ${describe(event)}`);
+  }
+  const record = event as Record<string, unknown>;
+  if (isScheduledEvent(record)) return { trigger: 'scheduled' };
+  return parseManualEvent(record);
+}
+
+function isScheduledEvent(event: Record<string, unknown>): boolean {
+  return event['detail-type'] === 'Scheduled Event' && event.source === 'aws.events';
+}
+
+function parseManualEvent(event: Record<string, unknown>): RunRequest {
+  for (const field of Object.keys(event)) {
+    if (!(MANUAL_FIELDS as readonly string[]).includes(field)) {
+      const hint = suggestField(field);
+      throw new EventError(
+        truncate(field),
+        `unknown field${hint ? `; did you mean ${hint}?` : ''} (allowed: ${MANUAL_FIELDS.join(', ')})`,
+      );
+    }
+  }
+  const request: RunRequest = { trigger: 'manual' };
+  const { dryRun, logGroupNamePrefix, maxRemediations, report } = event;
+  if (dryRun !== undefined) {
+    if (typeof dryRun !== 'boolean')
+      throw new EventError('dryRun', `expected true or false, got ${describe(dryRun)}`);
+    request.dryRun = dryRun;
+  }
+  if (logGroupNamePrefix !== undefined) {
+    if (typeof logGroupNamePrefix !== 'string' || !PREFIX_SHAPE.test(logGroupNamePrefix)) {
+      throw new EventError(
+        'logGroupNamePrefix',
+        `expected 1 to 512 characters of [.-_/#A-Za-z0-9], got ${describe(logGroupNamePrefix)}`,
+      );
+    }
+    request.logGroupNamePrefix = logGroupNamePrefix;
+  }
+  if (maxRemediations !== undefined) {
+    if (
+      typeof maxRemediations !== 'number' ||
+      !Number.isSafeInteger(maxRemediations) ||
+      maxRemediations < 1
+    ) {
+      throw new EventError(
+        'maxRemediations',
+        `expected a positive whole number, got ${describe(maxRemediations)}`,
+      );
+    }
+    request.maxRemediations = maxRemediations;
+  }
+  if (report !== undefined) {
+    if (report !== 'always' && report !== 'findings') {
+      throw new EventError('report', `expected "always" or "findings", got ${describe(report)}`);
+    }
+    request.report = report;
+  }
+  return request;
+}
+
+/** The allowed field that differs from `field` only in case or punctuation, if any. */
+function suggestField(field: string): ManualField | undefined {
+  const fold = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
+  return MANUAL_FIELDS.find((allowed) => fold(allowed) === fold(field));
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(truncate(value));
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${truncate(String(value))}`;
+}
+
+function truncate(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

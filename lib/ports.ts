@@ -1,0 +1,49 @@
+/**
+ * The orchestrator's view of the outside world. The adapters in `lib/aws/` implement
+ * these with the SDK; tests implement them with in-memory fakes.
+ * Every method throws AwsCallError (never an SDK error) when AWS says no.
+ */
+import type { KeyFacts, LogGroupPage } from './types';
+
+export interface LogGroupsPort {
+  /** Page through the account's log groups, 50 at a time, streamed. */
+  scanLogGroups(options: {
+    logGroupNamePrefix?: string;
+    startingToken?: string;
+  }): AsyncIterable<LogGroupPage>;
+  /** Associate the key with the group. `keyArn` must be a key ARN. */
+  associateKmsKey(logGroupName: string, keyArn: string): Promise<void>;
+  /** The group's tags, by its ARN without `:*`. */
+  listTags(logGroupArn: string): Promise<Record<string, string>>;
+}
+
+export interface KeysPort {
+  /** Everything the key check needs, in at most three KMS calls. Lookup failures are facts, not errors. */
+  readKeyFacts(keyId: string): Promise<KeyFacts>;
+}
+
+export interface ReportsPort {
+  publishReport(message: {
+    topicArn: string;
+    subject: string;
+    message: string;
+    attributes: Record<string, string>;
+  }): Promise<void>;
+}
+
+/** The subset of the Powertools logger the orchestrator uses. */
+export interface LogPort {
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface Ports {
+  logGroups: LogGroupsPort;
+  keys: KeysPort;
+  reports: ReportsPort;
+  log: LogPort;
+  /** Injected so tests control time. */
+  now: () => Date;
+}

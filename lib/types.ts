@@ -1,0 +1,148 @@
+/**
+ * SDK-free domain types. Everything in `lib/` except `lib/aws/` works on these plain shapes,
+ * so the pure modules can be tested without any AWS client.
+ */
+
+/** A log group as the scan sees it. */
+export interface LogGroup {
+  logGroupName: string;
+  /** The group ARN without the trailing `:*`: the value CloudWatch Logs puts in the encryption context. */
+  logGroupArn: string;
+  /** Set when the group is already encrypted with a KMS key. */
+  kmsKeyId?: string;
+  /** `STANDARD`, `INFREQUENT_ACCESS` or `DELIVERY`; absent means STANDARD. */
+  logGroupClass?: string;
+}
+
+/** One page of DescribeLogGroups. */
+export interface LogGroupPage {
+  groups: LogGroup[];
+  /** The token that continues the scan after this page; absent on the last page. */
+  nextToken?: string;
+}
+
+/** A key-policy statement, as IAM policy JSON has it. */
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: '*' | Record<string, string | string[]>;
+  NotPrincipal?: '*' | Record<string, string | string[]>;
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[] | boolean>>;
+}
+
+/** What KMS said about the target key. Gathered once per run by the KMS adapter. */
+export type KeyFacts =
+  | {
+      found: false;
+      requested: string;
+      /** The AWS error code, e.g. NotFoundException or AccessDeniedException. */
+      errorCode: string;
+      message: string;
+    }
+  | {
+      found: true;
+      requested: string;
+      arn: string;
+      state: string;
+      keySpec: string;
+      keyUsage: string;
+      keyManager: string;
+      /** Undefined when the rotation status could not be read. */
+      rotationEnabled: boolean | undefined;
+      policy: { readable: true; document: string } | { readable: false; errorCode: string; message: string };
+    };
+
+export type KeyProblemCode =
+  | 'KEY_NOT_FOUND'
+  | 'KEY_NOT_ENABLED'
+  | 'KEY_NOT_SYMMETRIC'
+  | 'KEY_WRONG_USAGE'
+  | 'KEY_NOT_CUSTOMER_MANAGED'
+  | 'KEY_OTHER_REGION'
+  | 'KEY_POLICY_DENIES_LOGS'
+  | 'KEY_POLICY_UNREADABLE';
+
+export type KeyWarningCode =
+  | 'KEY_ROTATION_DISABLED'
+  | 'KEY_ROTATION_UNKNOWN'
+  | 'KEY_POLICY_SCOPED'
+  | 'KEY_POLICY_CONDITION_UNEVALUATED';
+
+export interface Finding<Code extends string> {
+  code: Code;
+  message: string;
+}
+
+/** Why a group was left alone on purpose. */
+export type ExcludeReason = 'include-patterns' | 'exclude-patterns' | 'exclude-tag';
+
+/** Why a group that needs encryption was not changed. */
+export type SkipReason = 'delivery-class' | 'key-unusable' | 'key-policy-scope' | 'group-deleted';
+
+/** Why a group was scanned but not processed. */
+export type NotReachedReason = 'max-remediations' | 'deadline';
+
+/** The fate of one scanned group that is listed in the report. Already-encrypted groups are only counted. */
+export type GroupOutcome =
+  | { outcome: 'remediated'; logGroupName: string }
+  | { outcome: 'would-remediate'; logGroupName: string }
+  | { outcome: 'excluded'; logGroupName: string; reason: ExcludeReason }
+  | { outcome: 'skipped'; logGroupName: string; reason: SkipReason; message?: string }
+  | { outcome: 'failed'; logGroupName: string; errorCode: string; message: string }
+  | { outcome: 'not-reached'; logGroupName: string; reason: NotReachedReason };
+
+export type Outcome = GroupOutcome['outcome'];
+
+export interface Totals {
+  scanned: number;
+  alreadyEncrypted: number;
+  remediated: number;
+  wouldRemediate: number;
+  excluded: number;
+  skipped: number;
+  failed: number;
+  notReached: number;
+}
+
+/** The key section of the report. */
+export interface KeyReport {
+  requested: string;
+  arn: string | null;
+  state: string | null;
+  keySpec: string | null;
+  keyUsage: string | null;
+  rotationEnabled: boolean | null;
+  usable: boolean;
+  problems: Finding<KeyProblemCode>[];
+  warnings: Finding<KeyWarningCode>[];
+  policyFix?: PolicyStatement;
+}
+
+/** The report: a stable contract for subscribers (schemaVersion 1). */
+export interface Report {
+  schemaVersion: 1;
+  runId: string;
+  account: string;
+  region: string;
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt: string;
+  /** False when the run stopped early (deadline); `resumeToken` then continues it. */
+  complete: boolean;
+  resumeToken?: string;
+  /** Set when the scan itself failed after retries; the report then covers the groups scanned so far. */
+  scanError?: { code: string; message: string };
+  key: KeyReport;
+  totals: Totals;
+  groups: GroupOutcome[];
+  /** How many group entries were left out to keep the SNS message under its size limit. */
+  groupsOmitted: number;
+}
+
+export type ReportStatus = 'compliant' | 'remediated' | 'findings' | 'failed' | 'key-unusable';
+
+export type ReportWhen = 'always' | 'findings';

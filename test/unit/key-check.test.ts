@@ -1,0 +1,174 @@
+import { assessKey, checkGroupAgainstPolicy } from '../../lib/key-check';
+import type { KeyFacts } from '../../lib/types';
+import {
+  ACCOUNT,
+  goodKey,
+  group,
+  KEY_ARN,
+  LOGS_STATEMENT,
+  policyDocument,
+  REGION,
+  ROOT_STATEMENT,
+} from '../support/fakes';
+
+const problemCodes = (facts: KeyFacts) =>
+  assessKey(facts, REGION, ACCOUNT).report.problems.map((p) => p.code);
+const warningCodes = (facts: KeyFacts) =>
+  assessKey(facts, REGION, ACCOUNT).report.warnings.map((p) => p.code);
+const withPolicy = (...statements: object[]) =>
+  goodKey({ policy: { readable: true, document: policyDocument(...statements) } });
+
+describe('assessKey', () => {
+  it('judges a correct key usable with no problems or warnings', () => {
+    const assessment = assessKey(goodKey(), REGION, ACCOUNT);
+    expect(assessment.usable).toBe(true);
+    expect(assessment.keyArn).toBe(KEY_ARN);
+    expect(assessment.report).toMatchObject({
+      usable: true,
+      problems: [],
+      warnings: [],
+      arn: KEY_ARN,
+      state: 'Enabled',
+    });
+    expect(assessment.report.policyFix).toBeUndefined();
+  });
+
+  it.each([
+    ['Disabled', goodKey({ state: 'Disabled' }), 'KEY_NOT_ENABLED', /Disabled/],
+    ['PendingDeletion', goodKey({ state: 'PendingDeletion' }), 'KEY_NOT_ENABLED', /PendingDeletion/],
+    ['asymmetric', goodKey({ keySpec: 'RSA_2048' }), 'KEY_NOT_SYMMETRIC', /RSA_2048/],
+    ['for signing', goodKey({ keyUsage: 'SIGN_VERIFY' }), 'KEY_WRONG_USAGE', /SIGN_VERIFY/],
+    ['AWS managed', goodKey({ keyManager: 'AWS' }), 'KEY_NOT_CUSTOMER_MANAGED', /AWS/],
+    [
+      'in another region',
+      goodKey({ arn: KEY_ARN.replace(REGION, 'eu-west-1') }),
+      'KEY_OTHER_REGION',
+      /eu-west-1.*us-east-1/,
+    ],
+    [
+      'missing',
+      {
+        found: false,
+        requested: 'alias/none',
+        errorCode: 'NotFoundException',
+        message: 'not found',
+      } as const,
+      'KEY_NOT_FOUND',
+      /alias\/none/,
+    ],
+    [
+      'not allowed to be described',
+      { found: false, requested: KEY_ARN, errorCode: 'AccessDeniedException', message: 'denied' } as const,
+      'KEY_NOT_FOUND',
+      /kms:DescribeKey/,
+    ],
+    [
+      'without a logs statement (console default policy)',
+      withPolicy(ROOT_STATEMENT),
+      'KEY_POLICY_DENIES_LOGS',
+      /policyFix/,
+    ],
+  ])('finds a key that is %s unusable', (_label, facts, code, message) => {
+    const assessment = assessKey(facts, REGION, ACCOUNT);
+    expect(assessment.usable).toBe(false);
+    const problem = assessment.report.problems.find((p) => p.code === code);
+    expect(problem?.message).toMatch(message);
+  });
+
+  it('reports an ARN from another region as KEY_OTHER_REGION even when KMS cannot find it', () => {
+    const requested = KEY_ARN.replace(REGION, 'eu-west-1');
+    expect(problemCodes({ found: false, requested, errorCode: 'NotFoundException', message: 'x' })).toEqual([
+      'KEY_OTHER_REGION',
+    ]);
+  });
+
+  it('lists every problem a key has, not just the first', () => {
+    expect(
+      problemCodes(goodKey({ state: 'Disabled', keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' })),
+    ).toEqual(['KEY_NOT_ENABLED', 'KEY_NOT_SYMMETRIC', 'KEY_WRONG_USAGE']);
+  });
+
+  it.each([
+    [false, 'KEY_ROTATION_DISABLED'],
+    [undefined, 'KEY_ROTATION_UNKNOWN'],
+  ])('warns, without blocking, when rotation is %s', (rotationEnabled, code) => {
+    const facts = goodKey({ rotationEnabled });
+    expect(warningCodes(facts)).toEqual([code]);
+    expect(assessKey(facts, REGION, ACCOUNT).usable).toBe(true);
+  });
+
+  it('keeps an unreadable policy as a non-blocking problem and leaves the verdict to AWS', () => {
+    const assessment = assessKey(
+      goodKey({ policy: { readable: false, errorCode: 'AccessDeniedException', message: 'no' } }),
+      REGION,
+      ACCOUNT,
+    );
+    expect(assessment.usable).toBe(true);
+    expect(assessment.report.problems.map((p) => p.code)).toEqual(['KEY_POLICY_UNREADABLE']);
+    expect(assessment.access.kind).toBe('unknown');
+  });
+
+  it('carries the policy fix, filled in for this account and region, when the policy shuts logs out', () => {
+    const { report } = assessKey(withPolicy(ROOT_STATEMENT), REGION, ACCOUNT);
+    expect(report.policyFix).toEqual({
+      Sid: 'AllowCloudWatchLogsForLogGroupsInThisAccount',
+      Effect: 'Allow',
+      Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Resource: '*',
+      Condition: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:*` },
+      },
+    });
+  });
+
+  it('warns about conditions it cannot evaluate', () => {
+    const statement = {
+      ...LOGS_STATEMENT,
+      Condition: { ...LOGS_STATEMENT.Condition, StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+    };
+    expect(warningCodes(withPolicy(ROOT_STATEMENT, statement))).toContain('KEY_POLICY_CONDITION_UNEVALUATED');
+  });
+});
+
+describe('checkGroupAgainstPolicy', () => {
+  const scoped = withPolicy(ROOT_STATEMENT, {
+    ...LOGS_STATEMENT,
+    Condition: {
+      ArnLike: {
+        'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/rds/*`,
+      },
+    },
+  });
+
+  it.each([
+    ['/aws/rds/cluster/general', true],
+    ['/aws/lambda/fn', false],
+  ])('decides %s per group under a scoped policy (allowed: %s)', (name, allowed) => {
+    const assessment = assessKey(scoped, REGION, ACCOUNT);
+    const verdict = checkGroupAgainstPolicy(assessment, group(name).logGroupArn);
+    expect(verdict.allowed).toBe(allowed);
+    if (!verdict.allowed) expect(verdict.message).toMatch(/logs\.us-east-1\.amazonaws\.com.*\/aws\/rds\/\*/);
+  });
+
+  it('names the denying statement of an explicit Deny', () => {
+    const assessment = assessKey(
+      withPolicy(ROOT_STATEMENT, LOGS_STATEMENT, {
+        Sid: 'NoLambdaLogs',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'kms:*',
+        Resource: '*',
+        Condition: { StringLike: { 'kms:EncryptionContext:aws:logs:arn': '*:log-group:/aws/lambda/*' } },
+      }),
+      REGION,
+      ACCOUNT,
+    );
+    const verdict = checkGroupAgainstPolicy(assessment, group('/aws/lambda/x').logGroupArn);
+    expect(verdict).toMatchObject({
+      allowed: false,
+      message: expect.stringMatching(/explicit Deny \(NoLambdaLogs\)/),
+    });
+    expect(checkGroupAgainstPolicy(assessment, group('/aws/rds/x').logGroupArn).allowed).toBe(true);
+  });
+});

@@ -1,0 +1,365 @@
+import { ReportPublishError } from '../../lib/errors';
+import type { RunRequest } from '../../lib/event';
+import { runRemediation } from '../../lib/remediate';
+import type { Report } from '../../lib/types';
+import {
+  ACCOUNT,
+  baseConfig,
+  createFakePorts,
+  type FakeAccount,
+  goodKey,
+  group,
+  KEY_ARN,
+  LOGS_STATEMENT,
+  policyDocument,
+  ROOT_STATEMENT,
+} from '../support/fakes';
+
+const manual: RunRequest = { trigger: 'manual' };
+const context = { runId: 'run-1', account: ACCOUNT };
+
+async function run(account: FakeAccount, config = baseConfig(), request: RunRequest = manual) {
+  const fake = createFakePorts(account);
+  const result = await runRemediation(config, request, fake.ports, context);
+  return { ...fake, ...result };
+}
+
+function outcomeOf(report: Report, name: string) {
+  return report.groups.find((g) => g.logGroupName === name);
+}
+
+function expectTotalsAddUp(report: Report) {
+  const { scanned, ...rest } = report.totals;
+  expect(Object.values(rest).reduce((a, b) => a + b, 0)).toBe(scanned);
+}
+
+describe('runRemediation', () => {
+  it('associates every unencrypted group with the key ARN and counts encrypted ones', async () => {
+    // Prepare
+    const groups = [group('/aws/rds/a'), group('/aws/lambda/b'), group('/done', { kmsKeyId: KEY_ARN })];
+
+    // Act
+    const { report, calls } = await run({ groups });
+
+    // Assess
+    expect(calls.associate).toEqual([
+      { logGroupName: '/aws/rds/a', keyArn: KEY_ARN },
+      { logGroupName: '/aws/lambda/b', keyArn: KEY_ARN },
+    ]);
+    expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, remediated: 2 });
+    expect(report.groups.map((g) => g.outcome)).toEqual(['remediated', 'remediated']);
+    expect(groups.every((g) => g.kmsKeyId === KEY_ARN)).toBe(true);
+  });
+
+  it('associates with the resolved ARN when the key is configured as an alias', async () => {
+    const { calls } = await run(
+      { groups: [group('/a')], key: goodKey({ requested: 'alias/logs' }) },
+      baseConfig({ kmsKeyId: 'alias/logs' }),
+    );
+    expect(calls.readKeyFacts).toEqual(['alias/logs']);
+    expect(calls.associate[0]?.keyArn).toBe(KEY_ARN);
+  });
+
+  it('never associates in a dry run, and says what would happen', async () => {
+    const { report, calls } = await run({ groups: [group('/a'), group('/b')] }, baseConfig(), {
+      trigger: 'manual',
+      dryRun: true,
+    });
+    expect(calls.associate).toHaveLength(0);
+    expect(report.dryRun).toBe(true);
+    expect(report.totals.wouldRemediate).toBe(2);
+    expect(report.groups.every((g) => g.outcome === 'would-remediate')).toBe(true);
+  });
+
+  it('lets the event turn a configured dry run into a live one and back', async () => {
+    const live = await run({ groups: [group('/a')] }, baseConfig({ dryRun: true }), {
+      trigger: 'manual',
+      dryRun: false,
+    });
+    expect(live.calls.associate).toHaveLength(1);
+    const dry = await run({ groups: [group('/a')] }, baseConfig({ dryRun: true }), manual);
+    expect(dry.calls.associate).toHaveLength(0);
+  });
+
+  it('skips a DELIVERY-class group with a reason', async () => {
+    const { report, calls } = await run({ groups: [group('/delivery', { logGroupClass: 'DELIVERY' })] });
+    expect(calls.associate).toHaveLength(0);
+    expect(outcomeOf(report, '/delivery')).toMatchObject({ outcome: 'skipped', reason: 'delivery-class' });
+  });
+
+  it.each([
+    ['include patterns', { includePatterns: ['/aws/rds/*'] }, '/aws/lambda/x', 'include-patterns'],
+    ['exclude patterns', { excludePatterns: ['/aws/lambda/*'] }, '/aws/lambda/x', 'exclude-patterns'],
+  ])('excludes a group by %s', async (_label, overrides, name, reason) => {
+    const { report, calls } = await run(
+      { groups: [group('/aws/rds/y'), group(name)] },
+      baseConfig(overrides),
+    );
+    expect(calls.associate.map((c) => c.logGroupName)).toEqual(['/aws/rds/y']);
+    expect(outcomeOf(report, name)).toEqual({ outcome: 'excluded', logGroupName: name, reason });
+  });
+
+  it.each([
+    ['any value', { key: 'keep-plain' }, { 'keep-plain': 'x' }, true],
+    ['the given value', { key: 'encrypt', value: 'no' }, { encrypt: 'no' }, true],
+    ['another value', { key: 'encrypt', value: 'no' }, { encrypt: 'yes' }, false],
+    ['no tag', { key: 'encrypt' }, {}, false],
+  ])('applies the exclude tag with %s', async (_label, excludeTag, tags, excluded) => {
+    const { report, calls } = await run(
+      { groups: [group('/t')], tags: { '/t': tags } },
+      baseConfig({ excludeTag }),
+    );
+    expect(outcomeOf(report, '/t')?.outcome).toBe(excluded ? 'excluded' : 'remediated');
+    expect(calls.associate).toHaveLength(excluded ? 0 : 1);
+  });
+
+  it('reads tags only for groups that would otherwise change', async () => {
+    const { calls } = await run(
+      {
+        groups: [
+          group('/encrypted', { kmsKeyId: KEY_ARN }),
+          group('/excluded'),
+          group('/delivery', { logGroupClass: 'DELIVERY' }),
+          group('/candidate'),
+        ],
+      },
+      baseConfig({ excludePatterns: ['/excluded'], excludeTag: { key: 'k' } }),
+    );
+    expect(calls.listTags).toEqual([group('/candidate').logGroupArn]);
+  });
+
+  it('reads no tags when EXCLUDE_TAG is unset', async () => {
+    const { calls } = await run({ groups: [group('/a'), group('/b')] });
+    expect(calls.listTags).toHaveLength(0);
+  });
+
+  it('stops at maxRemediations and reports the rest as not reached', async () => {
+    const groups = ['/a', '/b', '/c', '/d', '/e'].map((n) => group(n));
+    const { report, calls } = await run({ groups }, baseConfig(), { trigger: 'manual', maxRemediations: 2 });
+    expect(calls.associate).toHaveLength(2);
+    expect(report.totals).toMatchObject({ remediated: 2, notReached: 3 });
+    expect(
+      report.groups
+        .filter((g) => g.outcome === 'not-reached')
+        .every((g) => 'reason' in g && g.reason === 'max-remediations'),
+    ).toBe(true);
+  });
+
+  it('caps would-remediate in a dry run the same way', async () => {
+    const groups = ['/a', '/b', '/c'].map((n) => group(n));
+    const { report } = await run({ groups }, baseConfig(), {
+      trigger: 'manual',
+      dryRun: true,
+      maxRemediations: 1,
+    });
+    expect(report.totals).toMatchObject({ wouldRemediate: 1, notReached: 2 });
+  });
+
+  it.each([
+    ['disabled', goodKey({ state: 'Disabled' }), 'KEY_NOT_ENABLED'],
+    ['asymmetric', goodKey({ keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }), 'KEY_NOT_SYMMETRIC'],
+    [
+      'missing',
+      { found: false, requested: KEY_ARN, errorCode: 'NotFoundException', message: 'x' } as const,
+      'KEY_NOT_FOUND',
+    ],
+    [
+      'without the logs statement',
+      goodKey({ policy: { readable: true, document: policyDocument(ROOT_STATEMENT) } }),
+      'KEY_POLICY_DENIES_LOGS',
+    ],
+  ])('attempts no association when the key is %s, and skips every candidate', async (_label, key, code) => {
+    const { report, calls } = await run({
+      groups: [group('/a'), group('/b'), group('/c', { kmsKeyId: KEY_ARN })],
+      key,
+    });
+    expect(calls.associate).toHaveLength(0);
+    expect(report.key.usable).toBe(false);
+    expect(report.key.problems.map((p) => p.code)).toContain(code);
+    expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, skipped: 2 });
+    expect(report.groups.every((g) => g.outcome === 'skipped' && g.reason === 'key-unusable')).toBe(true);
+  });
+
+  it('carries the exact statement to add when the policy lacks it', async () => {
+    const { report } = await run({
+      groups: [group('/a')],
+      key: goodKey({ policy: { readable: true, document: policyDocument(ROOT_STATEMENT) } }),
+    });
+    expect(report.key.policyFix).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+      Condition: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:*` },
+      },
+    });
+  });
+
+  it('decides per group when the policy condition scopes the key to some groups', async () => {
+    const scoped = {
+      ...LOGS_STATEMENT,
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/rds/*`,
+        },
+      },
+    };
+    const { report, calls } = await run({
+      groups: [group('/aws/rds/a'), group('/aws/lambda/b')],
+      key: goodKey({ policy: { readable: true, document: policyDocument(ROOT_STATEMENT, scoped) } }),
+    });
+    expect(calls.associate.map((c) => c.logGroupName)).toEqual(['/aws/rds/a']);
+    expect(outcomeOf(report, '/aws/lambda/b')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'key-policy-scope',
+    });
+    expect(report.key.usable).toBe(true);
+    expect(report.key.warnings.map((w) => w.code)).toContain('KEY_POLICY_SCOPED');
+  });
+
+  it('tries the associations when the policy is unreadable, and explains AccessDenied with the fix', async () => {
+    const { report, calls } = await run({
+      groups: [group('/a'), group('/b')],
+      key: goodKey({ policy: { readable: false, errorCode: 'AccessDeniedException', message: 'denied' } }),
+      associateErrors: {
+        '/a': {
+          kind: 'access-denied',
+          code: 'AccessDeniedException',
+          message: "The specified KMS key does not exist or is not allowed to be used with LogGroup 'x'",
+        },
+      },
+    });
+    expect(calls.associate).toHaveLength(2);
+    expect(report.key.usable).toBe(true);
+    expect(report.key.problems.map((p) => p.code)).toEqual(['KEY_POLICY_UNREADABLE']);
+    const failed = outcomeOf(report, '/a');
+    expect(failed).toMatchObject({ outcome: 'failed', errorCode: 'AccessDeniedException' });
+    expect(failed && 'message' in failed && failed.message).toMatch(
+      /logs\.us-east-1\.amazonaws\.com.*policyFix/,
+    );
+    expect(report.key.policyFix).toBeDefined();
+    expect(outcomeOf(report, '/b')?.outcome).toBe('remediated');
+  });
+
+  it('records a failure on one group and goes on with the others', async () => {
+    const groups = ['/a', '/b', '/c'].map((n) => group(n));
+    const { report } = await run({
+      groups,
+      associateErrors: {
+        '/b': { kind: 'invalid-parameter', code: 'InvalidParameterException', message: 'nope' },
+      },
+    });
+    expect(outcomeOf(report, '/b')).toEqual({
+      outcome: 'failed',
+      logGroupName: '/b',
+      errorCode: 'InvalidParameterException',
+      message: 'nope',
+    });
+    expect(report.totals).toMatchObject({ remediated: 2, failed: 1 });
+  });
+
+  it('skips a group deleted mid-run', async () => {
+    const { report } = await run({
+      groups: [group('/gone'), group('/here')],
+      associateErrors: { '/gone': { kind: 'not-found', code: 'ResourceNotFoundException', message: 'gone' } },
+    });
+    expect(outcomeOf(report, '/gone')).toMatchObject({ outcome: 'skipped', reason: 'group-deleted' });
+    expect(outcomeOf(report, '/here')?.outcome).toBe('remediated');
+  });
+
+  it('bounds the associations in flight', async () => {
+    const groups = Array.from({ length: 40 }, (_, i) => group(`/g${i}`));
+    const { calls } = await run({ groups }, baseConfig({ associateConcurrency: 3 }));
+    expect(calls.associate).toHaveLength(40);
+    expect(calls.maxConcurrentAssociations).toBe(3);
+  });
+
+  it('accounts for every scanned group exactly once across many pages', async () => {
+    // Prepare: 230 groups in 5 pages, a mix of every fate.
+    const groups = Array.from({ length: 230 }, (_, i) => {
+      if (i % 5 === 0) return group(`/enc/${i}`, { kmsKeyId: KEY_ARN });
+      if (i % 7 === 0) return group(`/skip/${i}`);
+      if (i % 11 === 0) return group(`/delivery/${i}`, { logGroupClass: 'DELIVERY' });
+      return group(`/app/${i}`);
+    });
+    const associateErrors = { '/app/1': { kind: 'other' as const, code: 'Boom', message: 'boom' } };
+
+    // Act
+    const { report, calls } = await run(
+      { groups, associateErrors },
+      baseConfig({ excludePatterns: ['/skip/*'] }),
+    );
+
+    // Assess
+    expect(calls.describePages).toBe(5);
+    expect(report.totals.scanned).toBe(230);
+    expectTotalsAddUp(report);
+    const listed = report.groups.map((g) => g.logGroupName);
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(listed.length + report.totals.alreadyEncrypted).toBe(230);
+  });
+
+  it('publishes the report with a subject and attributes', async () => {
+    const { calls, report } = await run({ groups: [group('/a')] });
+    expect(calls.published).toHaveLength(1);
+    const [message] = calls.published;
+    expect(message?.attributes).toEqual({
+      status: 'remediated',
+      dryRun: 'false',
+      account: ACCOUNT,
+      region: 'us-east-1',
+    });
+    expect(JSON.parse(JSON.parse(message?.message ?? '{}').sqs)).toEqual(report);
+  });
+
+  it.each([
+    ['compliant account, findings only', 'findings' as const, [group('/e', { kmsKeyId: KEY_ARN })], 0],
+    ['compliant account, always', 'always' as const, [group('/e', { kmsKeyId: KEY_ARN })], 1],
+    ['a change, findings only', 'findings' as const, [group('/a')], 1],
+  ])('publishes per REPORT_WHEN: %s', async (_label, reportWhen, groups, published) => {
+    const result = await run({ groups }, baseConfig({ reportWhen }));
+    expect(result.calls.published).toHaveLength(published);
+    expect(result.published).toBe(published === 1);
+  });
+
+  it('lets the event override REPORT_WHEN', async () => {
+    const { calls } = await run({ groups: [] }, baseConfig({ reportWhen: 'findings' }), {
+      trigger: 'manual',
+      report: 'always',
+    });
+    expect(calls.published).toHaveLength(1);
+  });
+
+  it('fails the invocation when the report cannot be published, logging the whole report and keeping the changes', async () => {
+    const fake = createFakePorts({ groups: [group('/a')], publishFails: true });
+    await expect(runRemediation(baseConfig(), manual, fake.ports, context)).rejects.toBeInstanceOf(
+      ReportPublishError,
+    );
+    const errorLine = fake.logs.find(
+      (l) => l.level === 'error' && l.message === 'Report could not be published',
+    );
+    const logged = errorLine?.extra[0] as { report: Report } | undefined;
+    expect(logged?.report.totals.remediated).toBe(1);
+    expect(fake.calls.associate).toHaveLength(1);
+  });
+
+  it('reports the groups scanned so far when the scan fails after retries', async () => {
+    const groups = Array.from({ length: 120 }, (_, i) => group(`/g${i}`));
+    const { report } = await run({ groups, scanFailsAfterPages: 2 });
+    expect(report.complete).toBe(false);
+    expect(report.scanError?.code).toBe('ThrottlingException');
+    expect(report.totals.scanned).toBe(100);
+    expectTotalsAddUp(report);
+  });
+
+  it('logs one structured line per changed, skipped or failed group', async () => {
+    const { logs } = await run({
+      groups: [group('/a'), group('/d', { logGroupClass: 'DELIVERY' })],
+      associateErrors: { '/a': { kind: 'other', code: 'Boom', message: 'boom' } },
+    });
+    const lines = logs.filter((l) => l.message === 'Log group outcome');
+    expect(lines.map((l) => [l.level, l.extra[0]?.logGroupName, l.extra[0]?.outcome])).toEqual([
+      ['warn', '/d', 'skipped'],
+      ['error', '/a', 'failed'],
+    ]);
+  });
+});
