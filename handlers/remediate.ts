@@ -35,6 +35,7 @@ export function buildHandler(env: Env, logger = new Logger({ serviceName: 'logs-
     const { report } = await runRemediation(config, request, ports, {
       runId: context.awsRequestId || randomUUID(),
       account: accountOf(context, config.kmsKeyId),
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
     });
     return report;
   };

@@ -4,6 +4,7 @@
  * silently turn a dry run into a live one.
  */
 import { EventError } from './errors';
+import { decodeResumeToken, type ScanPosition } from './resume-token';
 import type { ReportWhen } from './types';
 
 export interface RunRequest {
@@ -16,9 +17,11 @@ export interface RunRequest {
   maxRemediations?: number;
   /** Overrides REPORT_WHEN for this run. */
   report?: ReportWhen;
+  /** Where an earlier, incomplete run stopped (from its report's `resumeToken`). */
+  resumeFrom?: ScanPosition;
 }
 
-const MANUAL_FIELDS = ['dryRun', 'logGroupNamePrefix', 'maxRemediations', 'report'] as const;
+const MANUAL_FIELDS = ['dryRun', 'logGroupNamePrefix', 'maxRemediations', 'report', 'resumeToken'] as const;
 type ManualField = (typeof MANUAL_FIELDS)[number];
 
 // DescribeLogGroups' own constraint on logGroupNamePrefix.
@@ -82,6 +85,26 @@ function parseManualEvent(event: Record<string, unknown>): RunRequest {
       throw new EventError('report', `expected "always" or "findings", got ${describe(report)}`);
     }
     request.report = report;
+  }
+  if (event.resumeToken !== undefined) {
+    if (typeof event.resumeToken !== 'string' || event.resumeToken.length > 4096) {
+      throw new EventError(
+        'resumeToken',
+        `expected the resumeToken of an earlier report, got ${describe(event.resumeToken)}`,
+      );
+    }
+    const position = decodeResumeToken(event.resumeToken);
+    if (
+      request.logGroupNamePrefix !== undefined &&
+      request.logGroupNamePrefix !== position.logGroupNamePrefix
+    ) {
+      throw new EventError(
+        'logGroupNamePrefix',
+        'differs from the prefix of the sweep the resumeToken continues',
+      );
+    }
+    request.resumeFrom = position;
+    if (position.logGroupNamePrefix !== undefined) request.logGroupNamePrefix = position.logGroupNamePrefix;
   }
   return request;
 }

@@ -14,12 +14,24 @@ import { decideGroup, hasExcludeTag, type Scope } from './plan';
 import { createPool } from './pool';
 import type { LogPort, Ports } from './ports';
 import { buildReport, renderSnsMessage, reportStatus, shouldPublish } from './report';
-import type { GroupOutcome, LogGroup, Report } from './types';
+import { encodeResumeToken, type ScanPosition } from './resume-token';
+import type { Finding, GroupOutcome, KeyProblemCode, KeyReport, LogGroup, Report } from './types';
+
+/** Time kept back from the Lambda deadline to finish in-flight calls and publish the report. */
+export const DEADLINE_MARGIN_MS = 20_000;
+
+/** Association failures pointing at the key between two checks of the key. */
+export const KEY_FAILURE_THRESHOLD = 3;
+
+/** Checks of the key a run may make after its first, so a policy that keeps refusing costs few KMS calls. */
+export const MAX_KEY_RECHECKS = 5;
 
 export interface RunContext {
   runId: string;
   /** The account the function runs in: the log groups' account. */
   account: string;
+  /** Lambda's `getRemainingTimeInMillis`; without it the run has no deadline. */
+  remainingTimeMs?: () => number;
 }
 
 export interface RunResult {
@@ -37,10 +49,11 @@ export async function runRemediation(
   const startedAt = ports.now();
   const dryRun = request.dryRun ?? config.dryRun;
   const log = ports.log;
+  const outOfTime = () => (context.remainingTimeMs ? context.remainingTimeMs() < DEADLINE_MARGIN_MS : false);
 
-  const facts = await ports.keys.readKeyFacts(config.kmsKeyId);
-  const key = assessKey(facts, config.region, context.account);
+  const key = assessKey(await ports.keys.readKeyFacts(config.kmsKeyId), config.region, context.account);
   log.info('Key assessed', { key: key.report });
+  const keyHealth = createKeyHealth(key, ports, config, context.account);
 
   const scope: Scope = {
     include: createPatternSet(config.includePatterns),
@@ -55,30 +68,42 @@ export async function runRemediation(
   let reservedRemediations = 0;
   let policyDenied = false;
   let scanError: AwsCallError | undefined;
+  let stoppedAt: ScanPosition | undefined;
 
   const applyToCandidate = async (group: LogGroup): Promise<void> => {
+    const logGroupName = group.logGroupName;
     try {
       if (config.excludeTag) {
         // Tags cost a call per group, so they are read only for groups that would otherwise change.
         const tags = await ports.logGroups.listTags(group.logGroupArn);
         if (hasExcludeTag(tags, config.excludeTag)) {
-          record({ outcome: 'excluded', logGroupName: group.logGroupName, reason: 'exclude-tag' });
+          record({ outcome: 'excluded', logGroupName, reason: 'exclude-tag' });
           return;
         }
       }
       if (request.maxRemediations !== undefined && reservedRemediations >= request.maxRemediations) {
-        record({ outcome: 'not-reached', logGroupName: group.logGroupName, reason: 'max-remediations' });
+        record({ outcome: 'not-reached', logGroupName, reason: 'max-remediations' });
+        return;
+      }
+      if (keyHealth.wentBad()) {
+        record({ outcome: 'skipped', logGroupName, reason: 'key-unusable', message: keyHealth.reason() });
         return;
       }
       reservedRemediations++;
       if (dryRun) {
-        record({ outcome: 'would-remediate', logGroupName: group.logGroupName });
+        record({ outcome: 'would-remediate', logGroupName });
         return;
       }
       // CloudWatch Logs needs the key ARN here: a key id or an alias is rejected.
-      await ports.logGroups.associateKmsKey(group.logGroupName, key.keyArn as string);
-      record({ outcome: 'remediated', logGroupName: group.logGroupName });
+      await ports.logGroups.associateKmsKey(logGroupName, key.keyArn as string);
+      keyHealth.succeeded();
+      record({ outcome: 'remediated', logGroupName });
     } catch (error) {
+      // A failure explained by the key going bad is the key's problem, not the group's.
+      if (await keyHealth.isKeyFailure(error)) {
+        record({ outcome: 'skipped', logGroupName, reason: 'key-unusable', message: keyHealth.reason() });
+        return;
+      }
       const outcome = classifyGroupError(error, group, key);
       if (outcome.outcome === 'failed' && outcome.errorCode === 'AccessDeniedException') policyDenied = true;
       record(outcome);
@@ -86,11 +111,25 @@ export async function runRemediation(
   };
 
   const pool = createPool(config.associateConcurrency);
+  const resume = request.resumeFrom;
+  let pageToken = resume?.pageToken;
+  let skip = resume?.skip ?? 0;
   try {
-    for await (const page of ports.logGroups.scanLogGroups({
-      logGroupNamePrefix: request.logGroupNamePrefix,
-    })) {
-      for (const group of page.groups) {
+    const pages = ports.logGroups.scanLogGroups({
+      ...(request.logGroupNamePrefix ? { logGroupNamePrefix: request.logGroupNamePrefix } : {}),
+      ...(pageToken ? { startingToken: pageToken } : {}),
+    });
+    scan: for await (const page of pages) {
+      for (const [index, group] of page.groups.entries()) {
+        // The groups a resumed run's predecessor already accounted for.
+        if (index < skip) continue;
+        if (outOfTime()) {
+          stoppedAt = { skip: index, ...(pageToken ? { pageToken } : {}), ...prefixOf(request) };
+          for (const left of page.groups.slice(index)) {
+            record({ outcome: 'not-reached', logGroupName: left.logGroupName, reason: 'deadline' });
+          }
+          break scan;
+        }
         const decision = decideGroup(group, scope, key);
         switch (decision.action) {
           case 'count-encrypted':
@@ -112,6 +151,12 @@ export async function runRemediation(
             break;
         }
       }
+      skip = 0;
+      pageToken = page.nextToken;
+      if (pageToken && outOfTime()) {
+        stoppedAt = { skip: 0, pageToken, ...prefixOf(request) };
+        break;
+      }
     }
   } catch (error) {
     // A scan that fails after the SDK's retries ends the run early; what was scanned is still reported.
@@ -123,6 +168,7 @@ export async function runRemediation(
   }
   await pool.drain();
 
+  const keyReport = keyHealth.report();
   const report = buildReport({
     runId: context.runId,
     account: context.account,
@@ -130,13 +176,80 @@ export async function runRemediation(
     dryRun,
     startedAt,
     finishedAt: ports.now(),
-    complete: scanError === undefined,
-    key: policyDenied ? { ...key.report, policyFix: key.policyFix } : key.report,
+    complete: scanError === undefined && stoppedAt === undefined,
+    ...(stoppedAt ? { resumeToken: encodeResumeToken(stoppedAt) } : {}),
+    key: policyDenied ? { ...keyReport, policyFix: key.policyFix } : keyReport,
     alreadyEncrypted,
     outcomes,
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
   });
   return publish(report, request.report ?? config.reportWhen, config.reportTopicArn, ports);
+}
+
+function prefixOf(request: RunRequest): { logGroupNamePrefix?: string } {
+  return request.logGroupNamePrefix ? { logGroupNamePrefix: request.logGroupNamePrefix } : {};
+}
+
+/**
+ * Watches associations for signs that the key itself went bad mid-run (disabled, scheduled
+ * for deletion, deleted). On such a failure it checks the key again, at most once per
+ * KEY_FAILURE_THRESHOLD failures; once the key is unusable, the remaining groups are skipped
+ * instead of failing one by one.
+ */
+function createKeyHealth(initial: KeyAssessment, ports: Ports, config: Readonly<Config>, account: string) {
+  let failuresSinceCheck: number | undefined;
+  let recheck: Promise<void> | undefined;
+  let bad: { problems: Finding<KeyProblemCode>[]; reason: string } | undefined;
+
+  let checksLeft = MAX_KEY_RECHECKS;
+
+  const checkKeyAgain = async () => {
+    checksLeft--;
+    const facts = await ports.keys.readKeyFacts(config.kmsKeyId);
+    // A lookup that failed for another reason than "not found" (throttling, say) proves nothing.
+    if (!facts.found && facts.errorCode !== 'NotFoundException') return;
+    const now = assessKey(facts, config.region, account);
+    if (now.usable) return;
+    const problems = now.report.problems.filter((p) => p.code !== 'KEY_POLICY_UNREADABLE');
+    bad = {
+      problems,
+      reason: `The key became unusable during the run: ${problems.map((p) => p.message).join(' ')}`,
+    };
+    ports.log.error('Key became unusable mid-run; skipping the remaining groups', { problems });
+  };
+
+  return {
+    wentBad: () => bad !== undefined,
+    reason: () => bad?.reason ?? '',
+    succeeded() {
+      failuresSinceCheck = undefined;
+    },
+    /** Whether this association failure is explained by the key having gone bad. */
+    async isKeyFailure(error: unknown): Promise<boolean> {
+      const kind = error instanceof AwsCallError ? error.kind : 'other';
+      if (kind !== 'invalid-parameter' && kind !== 'access-denied') return false;
+      if (
+        !bad &&
+        !recheck &&
+        checksLeft > 0 &&
+        (failuresSinceCheck === undefined || failuresSinceCheck >= KEY_FAILURE_THRESHOLD)
+      ) {
+        failuresSinceCheck = 0;
+        recheck = checkKeyAgain().finally(() => {
+          recheck = undefined;
+        });
+      } else if (failuresSinceCheck !== undefined) {
+        failuresSinceCheck++;
+      }
+      await recheck?.catch(() => undefined);
+      return bad !== undefined;
+    },
+    report(): KeyReport {
+      if (!bad) return initial.report;
+      const became = bad.problems.map((p) => ({ ...p, message: `During the run: ${p.message}` }));
+      return { ...initial.report, usable: false, problems: [...initial.report.problems, ...became] };
+    },
+  };
 }
 
 async function publish(

@@ -78,6 +78,8 @@ export interface FakeAccount {
   scanFailsAfterPages?: number;
   publishFails?: boolean;
   pageSize?: number;
+  /** After this many successful associations the key is disabled: later ones fail as AWS would. */
+  disableKeyAfter?: number;
 }
 
 export interface Calls {
@@ -111,6 +113,8 @@ export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Ca
       logs.push({ level, message, extra });
   const logPort: LogPort = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
   let inFlight = 0;
+  let associated = 0;
+  let keyDisabled = false;
   const pageSize = account.pageSize ?? 50;
   let clock = Date.parse('2026-11-30T10:00:00Z');
 
@@ -123,15 +127,16 @@ export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Ca
     keys: {
       async readKeyFacts(keyId) {
         calls.readKeyFacts.push(keyId);
+        if (keyDisabled) return goodKey({ requested: keyId, state: 'Disabled' });
         return account.key ?? goodKey({ requested: keyId });
       },
     },
     logGroups: {
-      async *scanLogGroups({ logGroupNamePrefix }) {
+      async *scanLogGroups({ logGroupNamePrefix, startingToken }) {
         const matching = account.groups.filter(
           (g) => !logGroupNamePrefix || g.logGroupName.startsWith(logGroupNamePrefix),
         );
-        for (let i = 0; i < matching.length || i === 0; i += pageSize) {
+        for (let i = Number(startingToken ?? 0); i < matching.length || i === 0; i += pageSize) {
           if (
             account.scanFailsAfterPages !== undefined &&
             calls.describePages >= account.scanFailsAfterPages
@@ -154,6 +159,17 @@ export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Ca
           await new Promise((resolve) => setImmediate(resolve));
           const failure = account.associateErrors?.[logGroupName];
           if (failure) throw new AwsCallError('AssociateKmsKey', failure.kind, failure.code, failure.message);
+          if (keyDisabled) {
+            throw new AwsCallError(
+              'AssociateKmsKey',
+              'invalid-parameter',
+              'InvalidParameterException',
+              'Key is disabled',
+            );
+          }
+          associated++;
+          if (account.disableKeyAfter !== undefined && associated >= account.disableKeyAfter)
+            keyDisabled = true;
           const target = account.groups.find((g) => g.logGroupName === logGroupName);
           if (target) target.kmsKeyId = keyArn;
         } finally {

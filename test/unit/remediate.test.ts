@@ -363,3 +363,123 @@ describe('runRemediation', () => {
     ]);
   });
 });
+
+describe('runRemediation under a deadline', () => {
+  /** A clock that leaves `budget` calls before the margin is reached. */
+  const deadlineAfter = (budget: number) => {
+    let calls = 0;
+    return () => (calls++ < budget ? 300_000 : 1_000);
+  };
+
+  it('stops starting work near the deadline and hands the rest over with a resume token', async () => {
+    // Prepare: 120 groups in pages of 50; time runs out once 70 associations were made.
+    const groups = Array.from({ length: 120 }, (_, i) => group(`/g${String(i).padStart(3, '0')}`));
+    const fake = createFakePorts({ groups });
+    const remainingTimeMs = () => (fake.calls.associate.length >= 70 ? 1_000 : 300_000);
+
+    // Act
+    const first = await runRemediation(baseConfig({ associateConcurrency: 1 }), manual, fake.ports, {
+      ...context,
+      remainingTimeMs,
+    });
+
+    // Assess
+    expect(first.report.complete).toBe(false);
+    expect(first.report.resumeToken).toEqual(expect.any(String));
+    expect(first.report.totals).toMatchObject({ scanned: 100, remediated: 70, notReached: 30 });
+    expect(fake.calls.describePages).toBe(2);
+    expect(
+      first.report.groups
+        .filter((g) => g.outcome === 'not-reached')
+        .every((g) => 'reason' in g && g.reason === 'deadline'),
+    ).toBe(true);
+  });
+
+  it('finishes the sweep when resumed, each group accounted for once across the two reports', async () => {
+    // Prepare
+    const groups = Array.from({ length: 120 }, (_, i) =>
+      group(`/g${String(i).padStart(3, '0')}`, i % 4 === 0 ? { kmsKeyId: KEY_ARN } : {}),
+    );
+    const fake = createFakePorts({ groups });
+    const first = await runRemediation(baseConfig(), manual, fake.ports, {
+      ...context,
+      remainingTimeMs: deadlineAfter(60),
+    });
+    const { parseEvent } = await import('../../lib/event');
+
+    // Act
+    const second = await runRemediation(
+      baseConfig(),
+      parseEvent({ resumeToken: first.report.resumeToken }),
+      fake.ports,
+      context,
+    );
+
+    // Assess: the not-reached groups of the first run are exactly the groups the second run starts with.
+    expect(second.report.complete).toBe(true);
+    expect(second.report.resumeToken).toBeUndefined();
+    const handedOver = first.report.totals.notReached;
+    expect(first.report.totals.scanned - handedOver + second.report.totals.scanned).toBe(120);
+    const finalNames = [
+      ...first.report.groups.filter((g) => g.outcome !== 'not-reached'),
+      ...second.report.groups,
+    ].map((g) => g.logGroupName);
+    expect(new Set(finalNames).size).toBe(finalNames.length);
+    expect(
+      finalNames.length + first.report.totals.alreadyEncrypted + second.report.totals.alreadyEncrypted,
+    ).toBe(120);
+    expect(groups.every((g) => g.kmsKeyId === KEY_ARN)).toBe(true);
+  });
+
+  it('stops between pages when time runs out after a page', async () => {
+    const groups = Array.from({ length: 100 }, (_, i) => group(`/g${i}`, { kmsKeyId: KEY_ARN }));
+    const fake = createFakePorts({ groups });
+    const { report } = await runRemediation(baseConfig(), manual, fake.ports, {
+      ...context,
+      remainingTimeMs: deadlineAfter(50),
+    });
+    // 50 checks pass in the first page; the one between pages fails, so the second page is never fetched.
+    expect(report.totals).toMatchObject({ scanned: 50, alreadyEncrypted: 50, notReached: 0 });
+    expect(report.complete).toBe(false);
+    expect(fake.calls.describePages).toBe(1);
+  });
+});
+
+describe('runRemediation when the key goes bad mid-run', () => {
+  it('skips the remaining groups with key-unusable once the key is disabled, and says why', async () => {
+    // Prepare: the key is disabled after 10 associations; one association at a time for a sharp count.
+    const groups = Array.from({ length: 40 }, (_, i) => group(`/g${String(i).padStart(2, '0')}`));
+
+    // Act
+    const { report, calls } = await run(
+      { groups, disableKeyAfter: 10 },
+      baseConfig({ associateConcurrency: 1 }),
+    );
+
+    // Assess
+    expect(report.totals).toMatchObject({ remediated: 10, skipped: 30, failed: 0 });
+    expect(
+      report.groups.filter((g) => g.outcome === 'skipped').every((g) => g.reason === 'key-unusable'),
+    ).toBe(true);
+    expect(report.key.usable).toBe(false);
+    expect(report.key.problems).toEqual([
+      { code: 'KEY_NOT_ENABLED', message: expect.stringMatching(/^During the run: .*Disabled/) },
+    ]);
+    expect(calls.associate).toHaveLength(11);
+    expect(calls.readKeyFacts).toHaveLength(2);
+  });
+
+  it('keeps going when failures are not the key’s fault, checking the key a bounded number of times', async () => {
+    const groups = Array.from({ length: 30 }, (_, i) => group(`/g${i}`));
+    const associateErrors = Object.fromEntries(
+      groups.map((g) => [
+        g.logGroupName,
+        { kind: 'invalid-parameter' as const, code: 'InvalidParameterException', message: 'x' },
+      ]),
+    );
+    const { report, calls } = await run({ groups, associateErrors }, baseConfig({ associateConcurrency: 1 }));
+    expect(report.totals.failed).toBe(30);
+    expect(report.key.usable).toBe(true);
+    expect(calls.readKeyFacts.length).toBeLessThanOrEqual(1 + 5);
+  });
+});
