@@ -1,0 +1,131 @@
+/**
+ * `npm run demo`: the product's main job on the embedded emulator.
+ * Starts moto, seeds a small account (RDS and Lambda log groups, some already encrypted,
+ * one DELIVERY group, a key with a correct policy), subscribes a queue to the report topic,
+ * then runs a dry run and a live run through `serverless invoke local`, prints both reports
+ * as a person would read them, checks the account, and stops the emulator.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { renderText } from '../lib/report';
+import { type Emulator, emulatorEnv, startEmulator } from '../test/emulator/emulator';
+import {
+  createGroups,
+  createKey,
+  createReportTopic,
+  readGroupKeys,
+  receiveReports,
+  seedClients,
+} from '../test/support/aws-seed';
+
+const ROOT = path.resolve(__dirname, '..');
+
+const UNENCRYPTED = [
+  '/aws/rds/instance/orders-db/general',
+  '/aws/rds/instance/orders-db/slowquery',
+  '/aws/rds/instance/orders-db/error',
+  '/aws/lambda/checkout-api',
+  '/aws/lambda/image-resizer',
+];
+const ENCRYPTED = ['/aws/rds/instance/billing-db/error', '/aws/lambda/payments-worker'];
+const DELIVERY = '/aws/vendedlogs/delivery/cloudfront-access';
+
+async function main(): Promise<number> {
+  step('Starting the emulator (moto server)');
+  const em = await startEmulator();
+  try {
+    return await demo(em);
+  } finally {
+    await em.stop();
+    step(`Emulator stopped (pid ${em.pid})`);
+  }
+}
+
+async function demo(em: Emulator): Promise<number> {
+  const aws = seedClients(em.endpoint);
+  step(`Seeding a demo account at ${em.endpoint}`);
+  const keyArn = await createKey(aws.kms, { alias: 'alias/logs-kms-remediator' });
+  const topic = await createReportTopic(aws);
+  await createGroups(aws.logs, UNENCRYPTED);
+  await createGroups(aws.logs, ENCRYPTED, { kmsKeyId: keyArn });
+  await createGroups(aws.logs, [DELIVERY], { logGroupClass: 'DELIVERY' });
+  console.log(
+    `  key ${keyArn} (alias/logs-kms-remediator), rotation on, policy allows logs.us-east-1.amazonaws.com`,
+  );
+  console.log(
+    `  ${UNENCRYPTED.length} unencrypted groups, ${ENCRYPTED.length} encrypted, 1 DELIVERY-class group`,
+  );
+  console.log(`  report topic ${topic.topicArn}, with a queue subscribed`);
+
+  for (const [title, eventFile] of [
+    ['Dry run', 'events/dry-run.json'],
+    ['Live run', 'events/scheduled.json'],
+  ] as const) {
+    step(`${title}: npx serverless invoke local -f remediate --stage local --path ${eventFile}`);
+    invokeLocal(em, eventFile);
+    const reports = await receiveReports(aws.sqs, topic.queueUrl);
+    if (reports.length !== 1) throw new Error(`expected one report on the queue, got ${reports.length}`);
+    const [received] = reports as [(typeof reports)[0]];
+    console.log(`  SNS subject: ${received.subject}`);
+    console.log(`  attributes: ${JSON.stringify(received.attributes)}\n`);
+    console.log(indent(renderText(received.report)));
+    if (title === 'Dry run') {
+      const unchanged = [...(await readGroupKeys(aws.logs)).entries()].filter(([, k]) => !k).length;
+      check(
+        unchanged === UNENCRYPTED.length + 1,
+        `the dry run changed nothing (${unchanged} groups still unencrypted)`,
+      );
+    }
+  }
+
+  step('Final check of the account');
+  const keys = await readGroupKeys(aws.logs);
+  let ok = true;
+  for (const name of [...UNENCRYPTED, ...ENCRYPTED])
+    ok = check(keys.get(name) === keyArn, `${name} is encrypted`) && ok;
+  ok = check(keys.get(DELIVERY) === undefined, `${DELIVERY} (DELIVERY class) was left alone`) && ok;
+  console.log(ok ? '\nDemo succeeded.' : '\nDemo FAILED.');
+  return ok ? 0 : 1;
+}
+
+function invokeLocal(em: Emulator, eventFile: string): void {
+  const result = spawnSync(
+    'npx',
+    ['serverless', 'invoke', 'local', '-f', 'remediate', '--stage', 'local', '--path', eventFile],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...emulatorEnv(em), POWERTOOLS_LOG_LEVEL: 'WARN', SLS_TELEMETRY_DISABLED: '1' },
+      timeout: 180_000,
+    },
+  );
+  if (result.status !== 0) {
+    process.stderr.write(result.stdout + result.stderr);
+    throw new Error(`serverless invoke local failed with status ${result.status}`);
+  }
+}
+
+function step(text: string): void {
+  console.log(`\n== ${text}`);
+}
+
+function check(passed: boolean, text: string): boolean {
+  console.log(`  ${passed ? '✓' : '✗'} ${text}`);
+  return passed;
+}
+
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,250 @@
+/**
+ * Starts and controls the patched moto server (test/emulator/moto_server.py) for integration tests.
+ *
+ *   const em = await startEmulator();
+ *   const logs = new CloudWatchLogsClient({ endpoint: em.endpoint, region: 'us-east-1', credentials });
+ *   ...
+ *   await em.stop();
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+/** Error code -> probability in [0, 1], e.g. `{ ThrottlingException: 0.2 }`. */
+export type ErrorRates = Record<string, number>;
+
+/**
+ * Fault injection settings, the same JSON as the `EMULATOR_FAULTS` environment variable.
+ * Keys of `errorRates` / `tpsLimits`: `'*'` (logs and kms operations only), `'<service>.*'`
+ * or `'<service>.<Operation>'` such as `'logs.AssociateKmsKey'`.
+ */
+export interface FaultSettings {
+  /** Seed of the fault RNG (default: EMULATOR_FAULT_SEED, else 0). */
+  seed?: number;
+  /** Random errors answered before moto sees the request; rates of matching keys are merged. */
+  errorRates?: Record<string, ErrorRates>;
+  /** Requests per sliding second per operation; the excess gets ThrottlingException. */
+  tpsLimits?: Record<string, number>;
+  /**
+   * Log group name (or glob) -> error code for AssociateKmsKey, DisassociateKmsKey and
+   * ListTagsForResource naming that group. `ResourceNotFoundException` also deletes the group.
+   */
+  groupErrors?: Record<string, string>;
+  /** After this many successful AssociateKmsKey calls, the key of the last one becomes Disabled. */
+  disableKeyAfterAssociations?: number;
+}
+
+/** Counters by `'<service>.<Operation>'`; faults by `'<service>.<Operation>.<ErrorCode>'`. */
+export interface EmulatorStats {
+  requests: Record<string, number>;
+  faults: Record<string, number>;
+}
+
+export interface PublishedMessage {
+  TopicArn: string;
+  Subject: string | null;
+  MessageStructure: string | null;
+  Message: string;
+  MessageAttributes: Record<string, string>;
+}
+
+export interface Emulator {
+  endpoint: string;
+  port: number;
+  pid: number;
+  /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. Idempotent. */
+  stop(): Promise<void>;
+  /** Clears all moto state (POST /moto-api/reset). Fault settings and stats are kept. */
+  reset(): Promise<void>;
+  /** Requests received per operation since start or the last resetRequestCounts(). */
+  requestCounts(): Promise<Record<string, number>>;
+  /** Zeroes request and fault counters, and forgets the SNS messages published. */
+  resetRequestCounts(): Promise<void>;
+  /** SNS Publish requests as sent (every protocol's rendering), oldest first, at most 100. */
+  publishedMessages(): Promise<PublishedMessage[]>;
+  stats(): Promise<EmulatorStats>;
+  /** Replaces the fault settings (RNG re-seeded, TPS windows and association count restarted). */
+  setFaults(settings: FaultSettings): Promise<void>;
+  clearFaults(): Promise<void>;
+}
+
+export interface StartEmulatorOptions {
+  /**
+   * Extra environment for the Python process, e.g. `{ EMULATOR_FAULTS: JSON.stringify(settings) }`.
+   * `EMULATOR_PYTHON` here (or in process.env) picks the Python executable (default `python3`).
+   */
+  env?: Record<string, string>;
+  /** How long to wait for the READY line (default 30 s). */
+  timeoutMs?: number;
+}
+
+export const MOTO_INSTALL_HINT = 'install it with `pip install "moto[server]"`';
+
+const LAUNCHER = path.join(__dirname, 'moto_server.py');
+const DEFAULT_TIMEOUT_MS = 30_000;
+const KILL_GRACE_MS = 5_000;
+const STDERR_TAIL_CHARS = 16_000;
+const START_ATTEMPTS = 3;
+
+/** Environment for code under test that builds its own SDK clients. */
+export function emulatorEnv(em: Pick<Emulator, 'endpoint'>): {
+  AWS_ENDPOINT_URL: string;
+  AWS_ACCESS_KEY_ID: string;
+  AWS_SECRET_ACCESS_KEY: string;
+  AWS_REGION: string;
+} {
+  return {
+    AWS_ENDPOINT_URL: em.endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+  };
+}
+
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(await freePort(), options);
+    } catch (err) {
+      // Another process may grab the port between freePort() and the bind: pick a new one.
+      if (!(err instanceof PortInUseError) || attempt >= START_ATTEMPTS) throw err;
+    }
+  }
+}
+
+class PortInUseError extends Error {}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('could not determine a free port'))));
+    });
+  });
+}
+
+function launch(port: number, options: StartEmulatorOptions): Promise<Emulator> {
+  const python = options.env?.EMULATOR_PYTHON || process.env.EMULATOR_PYTHON || 'python3';
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const child = spawn(python, [LAUNCHER, '--port', String(port)], {
+    env: { ...process.env, ...options.env, EMULATOR_PARENT_PID: String(process.pid), PYTHONUNBUFFERED: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
+  });
+
+  return new Promise<Emulator>((resolve, reject) => {
+    let stdout = '';
+    let settled = false;
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    const timer = setTimeout(
+      () =>
+        fail(new Error(`AWS emulator did not print READY within ${timeoutMs} ms.${describeStderr(stderr)}`)),
+      timeoutMs,
+    );
+    child.once('error', (err) =>
+      fail(new Error(`Cannot run "${python}" (set EMULATOR_PYTHON to a Python 3 with moto): ${err.message}`)),
+    );
+    child.once('exit', (code, signal) => {
+      if (/Address already in use/i.test(stderr)) return fail(new PortInUseError(`port ${port} is taken`));
+      const hint =
+        code === 3 || /No module named/.test(stderr) ? `\nmoto is missing: ${MOTO_INSTALL_HINT}.` : '';
+      fail(
+        new Error(
+          `AWS emulator (${python} ${LAUNCHER}) exited with ${signal ?? `code ${code}`} before it was ready.` +
+            `${hint}${describeStderr(stderr)}`,
+        ),
+      );
+    });
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      if (settled) return; // Keep draining stdout so the child never blocks on a full pipe.
+      stdout += chunk;
+      const ready = /^READY (\d+)\r?\n/m.exec(stdout); // whole line: the port may arrive in two chunks
+      if (!ready) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(controller(child, Number(ready[1]), exited));
+    });
+  });
+}
+
+function describeStderr(stderr: string): string {
+  return stderr.trim() ? `\n--- emulator stderr ---\n${stderr.trim()}` : '';
+}
+
+function controller(child: ChildProcess, port: number, exited: Promise<void>): Emulator {
+  const endpoint = `http://127.0.0.1:${port}`;
+  const pid = child.pid ?? 0;
+  // If the test process exits without stop(), do not leave a server behind.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  const request = async (method: 'GET' | 'POST', route: string, body?: unknown): Promise<string> => {
+    const response = await fetch(`${endpoint}${route}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`AWS emulator ${method} ${route} failed (${response.status}): ${text}`);
+    return text;
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), KILL_GRACE_MS).unref()),
+      ]);
+      if (timedOut) child.kill('SIGKILL');
+      await exited;
+    })();
+    return stopping;
+  };
+
+  const stats = async (): Promise<EmulatorStats> =>
+    JSON.parse(await request('GET', '/_emulator/stats')) as EmulatorStats;
+  return {
+    endpoint,
+    port,
+    pid,
+    stop,
+    stats,
+    reset: async () => {
+      await request('POST', '/moto-api/reset');
+    },
+    requestCounts: async () => (await stats()).requests,
+    resetRequestCounts: async () => {
+      await request('POST', '/_emulator/stats/reset');
+    },
+    publishedMessages: async () =>
+      JSON.parse(await request('GET', '/_emulator/sns/published')) as PublishedMessage[],
+    setFaults: async (settings: FaultSettings) => {
+      await request('POST', '/_emulator/faults', settings);
+    },
+    clearFaults: async () => {
+      await request('POST', '/_emulator/faults', {});
+    },
+  };
+}

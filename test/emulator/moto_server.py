@@ -1,0 +1,992 @@
+#!/usr/bin/env python3
+"""AWS API emulator for the logs-kms-remediator integration tests.
+
+Usage:  python3 test/emulator/moto_server.py --port N [--host 127.0.0.1]
+
+Prints ``READY <port>`` on stdout once it serves, then runs until SIGTERM/SIGINT.
+
+Why this exists: moto 5.2.1 (the ``moto[server]`` release we test against) is
+close to, but not quite, what the remediator meets in AWS:
+
+* CloudWatch Logs has no AssociateKmsKey / DisassociateKmsKey at all, and no
+  ``logGroupClass``.  We add both, with the checks the real service makes before
+  it accepts a key (key ARN only, same account and region, Enabled symmetric
+  ENCRYPT_DECRYPT key, a key policy that lets ``logs.<region>.amazonaws.com``
+  use the key for that log group).
+* ListTagsForResource / TagResource / UntagResource accept ARNs that AWS rejects
+  (``...:*``) and answer for log groups that do not exist; tags also outlive
+  a deleted log group.
+* KMS leaves ``KeyUsage`` empty when CreateKey omits it, crashes (HTTP 500) on
+  DisableKey/EnableKey/ScheduleKeyDeletion/CancelKeyDeletion given a key ARN,
+  rejects Put/GetKeyPolicy without ``PolicyName``, accepts invalid deletion
+  windows and rotation of asymmetric keys, and applies "Deny" statements of a
+  key policy to every caller regardless of their Principal.
+
+On top of moto sits one WSGI middleware (``EmulatorApp``) which sees every
+request with its service and operation.  It counts them (``GET /_emulator/stats``)
+and injects faults configured by ``EMULATOR_FAULTS`` / ``EMULATOR_FAULT_SEED`` or
+at runtime via ``POST /_emulator/faults`` (see ``FaultSettings``).
+
+Sections: 1. moto imports  2. key policy evaluation  3. logs patches
+4. kms patches  5. stats and faults  6. request hook  7. server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import fnmatch
+import gzip
+import io
+import json
+import os
+import random
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+# --------------------------------------------------------------------------- #
+# 1. moto imports
+# --------------------------------------------------------------------------- #
+
+INSTALL_HINT = 'install it with `pip install "moto[server]"`'
+PATCHED_MOTO_VERSION = "5.2.1"
+
+warnings.filterwarnings("ignore")
+
+try:
+    import moto
+    from moto.iam.models import get_account_id_from
+    from moto.kms import models as kms_models
+    from moto.kms import responses as kms_responses
+    from moto.kms.models import Key, KmsBackend, kms_backends
+    from moto.logs import exceptions as logs_exceptions
+    from moto.logs.models import LogGroup, LogsBackend, logs_backends
+    from moto.logs.responses import LogsResponse
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        create_backend_app,
+    )
+    from moto.core.exceptions import JsonRESTError
+    from werkzeug.serving import WSGIRequestHandler, make_server
+    from werkzeug.wrappers import Response
+except ImportError as import_error:  # pragma: no cover - depends on the machine
+    sys.stderr.write(
+        f"moto (with its server extras) is not importable by {sys.executable}: "
+        f"{import_error}\nThe AWS emulator needs it: {INSTALL_HINT}\n"
+    )
+    sys.exit(3)
+
+
+# --------------------------------------------------------------------------- #
+# 2. key policy evaluation (IAM semantics, reduced to what Logs needs)
+# --------------------------------------------------------------------------- #
+
+# What CloudWatch Logs needs from a key before it accepts it for a log group.
+LOGS_REQUIRED_KMS_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:DescribeKey",
+)
+# Logs calls KMS with this encryption context; its value is the group ARN without ":*".
+LOGS_CONTEXT_KEY = "kms:EncryptionContext:aws:logs:arn"
+
+
+@dataclass(frozen=True)
+class PolicyRequest:
+    """One KMS call to authorize: who, which action, on what, with which context."""
+
+    service_principal: str
+    action: str
+    resource: str
+    context: dict[str, str]  # condition keys, lower-cased -> value
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """IAM wildcards: '*' is any run of characters (':' and '/' included), '?' one character."""
+    regex = "".join(
+        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in str(pattern)
+    )
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.fullmatch(regex, value, flags) is not None
+
+
+def arn_like(pattern: str, arn: str) -> bool:
+    # IAM ArnLike/ArnEquals compare each of the six colon-separated ARN parts on its own.
+    pattern_parts = str(pattern).split(":", 5)
+    arn_parts = arn.split(":", 5)
+    if len(pattern_parts) != 6 or len(arn_parts) != 6:
+        return False
+    return all(glob_match(p, a) for p, a in zip(pattern_parts, arn_parts))
+
+
+VALUE_MATCHERS: dict[str, Callable[[str, str], bool]] = {
+    "StringEquals": lambda expected, actual: str(expected) == actual,
+    "StringEqualsIgnoreCase": lambda expected, actual: str(expected).lower() == actual.lower(),
+    "StringLike": lambda expected, actual: glob_match(expected, actual),
+    "ArnEquals": arn_like,  # IAM treats ArnEquals exactly like ArnLike.
+    "ArnLike": arn_like,
+}
+
+
+def condition_operator_matches(operator: str, key: str, values: Any, request: PolicyRequest) -> bool:
+    actual = request.context.get(key.lower())
+    if actual is None:
+        return True  # Only the Logs context key is modelled; conditions on other keys pass.
+    base = re.sub(r"^For(AnyValue|AllValues):", "", operator)
+    base = base.removesuffix("IfExists")  # The key is present, so "...IfExists" is the plain operator.
+    expected = as_list(values)
+    if base == "Null":
+        return all(str(v).lower() == "false" for v in expected)
+    negated = "Not" in base
+    matcher = VALUE_MATCHERS.get(base.replace("Not", ""))
+    if matcher is None:
+        return False  # Numeric/Date/Bool operators cannot match an ARN string.
+    matched = any(matcher(v, actual) for v in expected)
+    return not matched if negated else matched
+
+
+def conditions_match(statement: dict[str, Any], request: PolicyRequest) -> bool:
+    conditions = statement.get("Condition") or {}
+    return all(
+        condition_operator_matches(operator, key, values, request)
+        for operator, by_key in conditions.items()
+        for key, values in (by_key or {}).items()
+    )
+
+
+def principal_includes(principal: Any, service_principal: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    if "*" in as_list(principal.get("AWS")):
+        return True  # {"AWS": "*"} means everyone, AWS services included.
+    services = [str(s).lower() for s in as_list(principal.get("Service"))]
+    return service_principal.lower() in services
+
+
+def statement_applies(statement: dict[str, Any], request: PolicyRequest) -> bool:
+    if "NotPrincipal" in statement:
+        principal_ok = not principal_includes(statement["NotPrincipal"], request.service_principal)
+    else:
+        principal_ok = principal_includes(statement.get("Principal"), request.service_principal)
+    if "NotAction" in statement:
+        action_ok = not any(glob_match(a, request.action, True) for a in as_list(statement["NotAction"]))
+    else:
+        action_ok = any(glob_match(a, request.action, True) for a in as_list(statement.get("Action")))
+    if "NotResource" in statement:
+        resource_ok = not any(glob_match(r, request.resource) for r in as_list(statement["NotResource"]))
+    else:
+        resource_ok = any(glob_match(r, request.resource) for r in as_list(statement.get("Resource", "*")))
+    return principal_ok and action_ok and resource_ok and conditions_match(statement, request)
+
+
+def policy_statements(policy_text: str | None) -> list[dict[str, Any]]:
+    try:
+        policy = json.loads(policy_text or "{}")
+    except ValueError:
+        return []
+    return [s for s in as_list(policy.get("Statement")) if isinstance(s, dict)]
+
+
+def is_allowed(policy_text: str | None, request: PolicyRequest) -> bool:
+    """IAM evaluation: an explicit Deny wins, otherwise some Allow must match."""
+    applicable = [s for s in policy_statements(policy_text) if statement_applies(s, request)]
+    effects = {str(s.get("Effect", "")).lower() for s in applicable}
+    return "deny" not in effects and "allow" in effects
+
+
+def logs_may_use_key(key: Key, region: str, group_arn: str) -> bool:
+    context = {LOGS_CONTEXT_KEY.lower(): group_arn}
+    return all(
+        is_allowed(key.policy, PolicyRequest(f"logs.{region}.amazonaws.com", action, key.arn, context))
+        for action in LOGS_REQUIRED_KMS_ACTIONS
+    )
+
+
+# --------------------------------------------------------------------------- #
+# 3. CloudWatch Logs patches
+# --------------------------------------------------------------------------- #
+
+LOG_GROUP_CLASSES = ("STANDARD", "INFREQUENT_ACCESS", "DELIVERY")
+LOG_GROUP_ARN = re.compile(r"^arn:(aws[a-z-]*):logs:([a-z0-9-]+):(\d{12}):log-group:([^:*]+)(:\*)?$")
+KEY_ARN = re.compile(r"^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key/([A-Za-z0-9-]+)$")
+
+# Called with (kms Key) after every successful AssociateKmsKey; the fault injector listens here.
+ASSOCIATION_LISTENERS: list[Callable[[Key], None]] = []
+
+
+class LogsAccessDeniedException(logs_exceptions.LogsClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("AccessDeniedException", message)  # Logs sends it with HTTP 400.
+
+
+@dataclass(frozen=True)
+class LogGroupArn:
+    partition: str
+    region: str
+    account: str
+    name: str
+    has_star_suffix: bool
+
+
+def parse_log_group_arn(arn: str | None) -> LogGroupArn | None:
+    match = LOG_GROUP_ARN.match(arn or "")
+    if not match:
+        return None
+    partition, region, account, name, star = match.groups()
+    return LogGroupArn(partition, region, account, name, star is not None)
+
+
+def key_not_usable(group_arn: str) -> LogsAccessDeniedException:
+    # AWS gives one message for "no such key", "other account/region" and "policy says no".
+    return LogsAccessDeniedException(
+        f"The specified KMS key does not exist or is not allowed to be used with LogGroup '{group_arn}'"
+    )
+
+
+def patch_log_group_model() -> None:
+    original_init = LogGroup.__init__
+    original_describe = LogGroup.to_describe_dict
+
+    def __init__(self: LogGroup, account_id: str, region: str, name: str, **kwargs: Any) -> None:
+        original_init(self, account_id, region, name, **kwargs)
+        # STANDARD is the default class; CloudFormation spells the property LogGroupClass.
+        self.log_group_class = kwargs.get("logGroupClass") or kwargs.get("LogGroupClass") or "STANDARD"
+
+    def to_describe_dict(self: LogGroup) -> dict[str, Any]:
+        described = original_describe(self)
+        described.setdefault("arn", f"{self.arn}:*")  # "arn" carries the ":*" suffix...
+        described.setdefault("logGroupArn", self.arn)  # ...and "logGroupArn" does not.
+        described["logGroupClass"] = getattr(self, "log_group_class", "STANDARD")
+        return described
+
+    LogGroup.__init__ = __init__  # type: ignore[method-assign]
+    LogGroup.to_describe_dict = to_describe_dict  # type: ignore[method-assign]
+
+
+def patch_logs_backend() -> None:
+    original_delete = LogsBackend.delete_log_group
+
+    def delete_log_group(self: LogsBackend, log_group_name: str) -> None:
+        group = self.groups.get(log_group_name)
+        original_delete(self, log_group_name)
+        if group is not None:
+            self.tagger.delete_all_tags_for_resource(group.arn)  # A re-created group starts untagged.
+
+    LogsBackend.delete_log_group = delete_log_group  # type: ignore[method-assign]
+
+
+def create_log_group(self: LogsResponse) -> str:
+    log_group_class = self._get_param("logGroupClass") or "STANDARD"
+    if log_group_class not in LOG_GROUP_CLASSES:
+        raise logs_exceptions.ValidationException(
+            f"1 validation error detected: Value '{log_group_class}' at 'logGroupClass' failed to satisfy "
+            f"constraint: Member must satisfy enum value set: [{', '.join(LOG_GROUP_CLASSES)}]"
+        )
+    self.logs_backend.create_log_group(
+        self._get_param("logGroupName"),
+        self._get_param("tags"),
+        kmsKeyId=self._get_param("kmsKeyId"),  # Stored as given, like moto does.
+        logGroupClass=log_group_class,
+    )
+    return ""
+
+
+def target_log_group(self: LogsResponse) -> LogGroup:
+    """The group named by exactly one of logGroupName / resourceIdentifier (a group ARN)."""
+    name = self._get_param("logGroupName")
+    identifier = self._get_param("resourceIdentifier")
+    if bool(name) == bool(identifier):
+        raise logs_exceptions.InvalidParameterException(
+            "Exactly one of logGroupName or resourceIdentifier must be specified."
+        )
+    if identifier:
+        parsed = parse_log_group_arn(identifier)
+        if parsed is None:
+            raise logs_exceptions.InvalidParameterException(
+                f"Invalid resourceIdentifier '{identifier}': expected a log group ARN."
+            )
+        if (parsed.account, parsed.region) != (self.current_account, self.region):
+            raise logs_exceptions.ResourceNotFoundException()  # Groups are looked up in the caller's region.
+        name = parsed.name
+    group = self.logs_backend.groups.get(name)
+    if group is None:
+        raise logs_exceptions.ResourceNotFoundException()
+    return group
+
+
+def parse_key_arn_param(kms_key_id: str | None) -> re.Match[str]:
+    match = KEY_ARN.match(kms_key_id or "")
+    if match is None:
+        # Logs accepts only a key ARN: no key id, no alias name, no alias ARN.
+        raise logs_exceptions.InvalidParameterException(
+            f"Specified KMS key '{kms_key_id}' is not a valid KMS key ARN. "
+            "Use the full key ARN (arn:aws:kms:<region>:<account>:key/<key-id>); key ids and aliases are not accepted."
+        )
+    return match
+
+
+def usable_key_for_group(self: LogsResponse, kms_key_id: str, group: LogGroup) -> Key:
+    """The KMS key Logs would use for the group, or the error AWS answers."""
+    _, region, account, key_id = parse_key_arn_param(kms_key_id).groups()
+    if (account, region) != (self.current_account, self.region):
+        raise key_not_usable(group.arn)  # Only keys of the caller's account and region are modelled.
+    key = kms_backends[account][region].keys.get(key_id)
+    if key is None:
+        raise key_not_usable(group.arn)
+    if key.key_state != "Enabled":
+        raise logs_exceptions.InvalidParameterException(
+            f"KMS key '{key.arn}' cannot be associated: its key state is {key.key_state}, it must be Enabled."
+        )
+    if key.key_spec != "SYMMETRIC_DEFAULT" or key.key_usage != "ENCRYPT_DECRYPT":
+        raise logs_exceptions.InvalidParameterException(
+            f"KMS key '{key.arn}' cannot be associated: CloudWatch Logs supports only symmetric encryption keys "
+            f"(KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT); this key has KeySpec {key.key_spec} and "
+            f"KeyUsage {key.key_usage}."
+        )
+    if not logs_may_use_key(key, self.region, group.arn):
+        raise key_not_usable(group.arn)
+    return key
+
+
+def associate_kms_key(self: LogsResponse) -> str:
+    kms_key_id = self._get_param("kmsKeyId")
+    parse_key_arn_param(kms_key_id)  # Parameter validation comes before any lookup.
+    group = target_log_group(self)
+    key = usable_key_for_group(self, kms_key_id, group)
+    group.kms_key_id = key.arn  # Re-associating the same key is a harmless overwrite.
+    for listener in list(ASSOCIATION_LISTENERS):
+        listener(key)
+    return "{}"
+
+
+def disassociate_kms_key(self: LogsResponse) -> str:
+    target_log_group(self).kms_key_id = None
+    return "{}"
+
+
+def checked_group_arn(self: LogsResponse, resource_arn: str | None) -> None:
+    """Tagging APIs: reject '...:*' like AWS, and answer ResourceNotFound for unknown groups."""
+    if resource_arn and ":log-group:" in resource_arn:
+        parsed = parse_log_group_arn(resource_arn)
+        if parsed is None or parsed.has_star_suffix:
+            # DescribeLogGroups' "arn" (with ":*") is refused; callers must use "logGroupArn".
+            raise logs_exceptions.ValidationException("Invalid resourceArn")
+        backend = logs_backends[parsed.account][parsed.region]
+        if parsed.name not in backend.groups:
+            raise logs_exceptions.ResourceNotFoundException()
+
+
+def with_group_arn_check(original: Callable[[LogsResponse], str]) -> Callable[[LogsResponse], str]:
+    def checked(self: LogsResponse) -> str:
+        checked_group_arn(self, self._get_param("resourceArn"))
+        return original(self)
+
+    checked.__name__ = original.__name__
+    return checked
+
+
+def patch_logs_responses() -> None:
+    LogsResponse.create_log_group = create_log_group  # type: ignore[method-assign]
+    LogsResponse.associate_kms_key = associate_kms_key  # type: ignore[attr-defined]
+    LogsResponse.disassociate_kms_key = disassociate_kms_key  # type: ignore[attr-defined]
+    for name in ("list_tags_for_resource", "tag_resource", "untag_resource"):
+        setattr(LogsResponse, name, with_group_arn_check(getattr(LogsResponse, name)))
+
+
+# --------------------------------------------------------------------------- #
+# 4. KMS patches
+# --------------------------------------------------------------------------- #
+
+
+class KmsError(JsonRESTError):
+    code = 400
+
+
+def invalid_state(key: Key) -> KmsError:
+    state = "pending deletion" if key.key_state == "PendingDeletion" else key.key_state.lower()
+    return KmsError("KMSInvalidStateException", f"{key.arn} is {state}.")
+
+
+def patch_kms_backend() -> None:
+    original_create_key = KmsBackend.create_key
+
+    def create_key(self: KmsBackend, policy: Any, key_usage: Any, key_spec: Any, *args: Any, **kwargs: Any) -> Key:
+        # AWS defaults KeyUsage to ENCRYPT_DECRYPT; moto leaves it null.
+        return original_create_key(self, policy, key_usage or "ENCRYPT_DECRYPT", key_spec, *args, **kwargs)
+
+    def key_for(self: KmsBackend, key_id: str) -> Key:
+        return self.keys[self.get_key_id(key_id)]  # Accept a key ARN where moto wanted a bare id.
+
+    def disable_key(self: KmsBackend, key_id: str) -> None:
+        key = key_for(self, key_id)
+        if key.key_state == "PendingDeletion":
+            raise invalid_state(key)
+        key.enabled, key.key_state = False, "Disabled"
+
+    def enable_key(self: KmsBackend, key_id: str) -> None:
+        key = key_for(self, key_id)
+        if key.key_state == "PendingDeletion":
+            raise invalid_state(key)
+        key.enabled, key.key_state = True, "Enabled"
+
+    def cancel_key_deletion(self: KmsBackend, key_id: str) -> None:
+        key = key_for(self, key_id)
+        if key.key_state != "PendingDeletion":
+            raise invalid_state(key)
+        key.key_state, key.deletion_date = "Disabled", None  # A cancelled key comes back Disabled.
+
+    original_schedule = KmsBackend.schedule_key_deletion
+
+    def schedule_key_deletion(self: KmsBackend, key_id: str, pending_window_in_days: int) -> float:
+        if not 7 <= int(pending_window_in_days) <= 30:
+            raise KmsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{pending_window_in_days}' at 'pendingWindowInDays' "
+                "failed to satisfy constraint: Member must have value between 7 and 30",
+            )
+        key = key_for(self, key_id)
+        if key.key_state == "PendingDeletion":
+            raise invalid_state(key)
+        return original_schedule(self, key.id, pending_window_in_days)
+
+    def enable_key_rotation(self: KmsBackend, key_id: str) -> None:
+        key = key_for(self, key_id)
+        if key.key_spec != "SYMMETRIC_DEFAULT":
+            raise KmsError("UnsupportedOperationException", f"{key.arn} key usage does not support rotation.")
+        if key.key_state != "Enabled":
+            raise invalid_state(key)  # Rotation can only be switched on for an Enabled key.
+        key.key_rotation_status = True
+
+    KmsBackend.create_key = create_key  # type: ignore[method-assign]
+    KmsBackend.disable_key = disable_key  # type: ignore[method-assign]
+    KmsBackend.enable_key = enable_key  # type: ignore[method-assign]
+    KmsBackend.cancel_key_deletion = cancel_key_deletion  # type: ignore[method-assign]
+    KmsBackend.schedule_key_deletion = schedule_key_deletion  # type: ignore[method-assign]
+    KmsBackend.enable_key_rotation = enable_key_rotation  # type: ignore[method-assign]
+
+
+def caller_is_denied(key: Key, action: str) -> bool:
+    """moto's own check on DescribeKey etc., but only for statements naming IAM callers.
+
+    moto applies every Deny statement to every caller; a Deny aimed at a service
+    principal (e.g. logs) must not lock the test's own IAM caller out of DescribeKey.
+    """
+    for statement in policy_statements(key.policy):
+        principal = statement.get("Principal")
+        names_iam_caller = principal == "*" or (isinstance(principal, dict) and "AWS" in principal)
+        if (
+            str(statement.get("Effect", "")).lower() == "deny"
+            and names_iam_caller
+            and any(glob_match(a, action, True) for a in as_list(statement.get("Action")))
+        ):
+            return True
+    return False
+
+
+def patch_kms_responses() -> None:
+    def assert_default_policy(policy_name: str | None) -> None:
+        if policy_name not in (None, "default"):  # PolicyName is optional and means "default".
+            raise kms_responses.NotFoundException("No such policy exists")
+
+    def validate_policy(key: Key, action: str) -> None:
+        if caller_is_denied(key, action):
+            raise kms_models.AccessDeniedException(f"Action {action} is not allowed by the given key policy")
+
+    kms_responses._assert_default_policy = assert_default_policy  # type: ignore[attr-defined]
+    kms_responses.validate_policy = validate_policy  # type: ignore[attr-defined]
+
+
+def apply_moto_patches() -> None:
+    if moto.__version__ != PATCHED_MOTO_VERSION:
+        sys.stderr.write(f"warning: patches were written for moto {PATCHED_MOTO_VERSION}, found {moto.__version__}\n")
+    patch_log_group_model()
+    patch_logs_backend()
+    patch_logs_responses()
+    patch_kms_backend()
+    patch_kms_responses()
+
+
+# --------------------------------------------------------------------------- #
+# 5. stats and fault injection
+# --------------------------------------------------------------------------- #
+
+# Services that the "*" error-rate key applies to; others must be named explicitly.
+DEFAULT_FAULT_SERVICES = ("logs", "kms")
+# Operations whose target log group can be given a canned error by "groupErrors".
+GROUP_ERROR_OPERATIONS = ("logs.AssociateKmsKey", "logs.DisassociateKmsKey", "logs.ListTagsForResource")
+
+# HTTP status and message AWS uses for each error code; unknown codes get 400.
+ERROR_CATALOG: dict[str, tuple[int, str]] = {
+    "ThrottlingException": (400, "Rate exceeded"),
+    "ServiceUnavailableException": (503, "The service is unavailable. Please try again later."),
+    "OperationAbortedException": (400, "Multiple concurrent requests to update the same resource were in conflict."),
+    "ResourceNotFoundException": (400, "The specified log group does not exist."),
+    "LimitExceededException": (400, "Resource limit exceeded."),
+    "InternalFailure": (500, "An internal error occurred."),
+    "KMSInternalException": (500, "An internal error occurred."),
+    "DependencyTimeoutException": (503, "The system timed out while trying to fulfill the request."),
+}
+
+
+def error_status_and_message(code: str) -> tuple[int, str]:
+    return ERROR_CATALOG.get(code, (400, f"Injected fault: {code}"))
+
+
+class Stats:
+    """Thread-safe counters of requests and injected faults, by 'service.Operation'."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: collections.Counter[str] = collections.Counter()
+        self._faults: collections.Counter[str] = collections.Counter()
+
+    def count_request(self, operation_key: str) -> None:
+        with self._lock:
+            self._requests[operation_key] += 1
+
+    def count_fault(self, operation_key: str, fault: str) -> None:
+        with self._lock:
+            self._faults[f"{operation_key}.{fault}"] += 1
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {"requests": dict(self._requests), "faults": dict(self._faults)}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._faults.clear()
+
+
+@dataclass
+class FaultSettings:
+    """The JSON accepted by EMULATOR_FAULTS and POST /_emulator/faults ({} = no faults).
+
+    {"seed": 42,
+     "errorRates": {"*": {"ThrottlingException": 0.2}, "logs.AssociateKmsKey": {...}},
+     "tpsLimits": {"logs.DescribeLogGroups": 5},
+     "groupErrors": {"/aws/rds/gone": "ResourceNotFoundException"},
+     "disableKeyAfterAssociations": 50}
+
+    Keys of errorRates/tpsLimits: "*" (logs and kms only), "<service>.*" or
+    "<service>.<Operation>".  Rates of all matching keys are merged, the most
+    specific key winning per error code.  groupErrors keys are group names or globs.
+    """
+
+    seed: int | None = None
+    error_rates: dict[str, dict[str, float]] = field(default_factory=dict)
+    tps_limits: dict[str, float] = field(default_factory=dict)
+    group_errors: dict[str, str] = field(default_factory=dict)
+    disable_key_after_associations: int | None = None
+
+    FIELDS = {
+        "seed": "seed",
+        "errorRates": "error_rates",
+        "tpsLimits": "tps_limits",
+        "groupErrors": "group_errors",
+        "disableKeyAfterAssociations": "disable_key_after_associations",
+    }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> FaultSettings:
+        if not isinstance(raw, dict):
+            raise ValueError("fault settings must be a JSON object")
+        unknown = sorted(set(raw) - set(cls.FIELDS))
+        if unknown:
+            raise ValueError(f"unknown fault settings {unknown}; known: {sorted(cls.FIELDS)}")
+        settings = cls(**{cls.FIELDS[k]: v for k, v in raw.items() if v is not None})
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.seed is not None and not isinstance(self.seed, int):
+            raise ValueError("seed must be an integer")
+        for key, rates in self.error_rates.items():
+            if not isinstance(rates, dict) or not all(
+                isinstance(r, (int, float)) and 0 <= r <= 1 for r in rates.values()
+            ):
+                raise ValueError(f"errorRates[{key!r}] must map error codes to probabilities in [0, 1]")
+            if sum(rates.values()) > 1 + 1e-9:
+                raise ValueError(f"errorRates[{key!r}] probabilities add up to more than 1")
+        for key, limit in self.tps_limits.items():
+            if not isinstance(limit, (int, float)) or limit < 0:
+                raise ValueError(f"tpsLimits[{key!r}] must be a non-negative number")
+        for group, code in self.group_errors.items():
+            if not isinstance(code, str) or not code:
+                raise ValueError(f"groupErrors[{group!r}] must be an error code string")
+        limit = self.disable_key_after_associations
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ValueError("disableKeyAfterAssociations must be a positive integer")
+
+    def to_json(self) -> dict[str, Any]:
+        values = {name: getattr(self, attr) for name, attr in self.FIELDS.items()}
+        return {k: v for k, v in values.items() if v not in (None, {}, [])}
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """An incoming AWS API request, as far as the emulator needs to know it."""
+
+    service: str
+    operation: str
+    protocol: str  # "json" (X-Amz-Target), "query" (Action=...) or "rest"
+    region: str
+    account: str
+    params: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}.{self.operation}"
+
+
+@dataclass(frozen=True)
+class Fault:
+    code: str
+    message: str | None = None
+
+
+class FaultInjector:
+    """Decides, before moto sees a request, whether to answer it with an error."""
+
+    def __init__(self, stats: Stats, default_seed: int) -> None:
+        self._lock = threading.Lock()
+        self._stats = stats
+        self._default_seed = default_seed
+        self.configure(FaultSettings())
+
+    def configure(self, settings: FaultSettings) -> None:
+        with self._lock:
+            self.settings = settings
+            self._random = random.Random(settings.seed if settings.seed is not None else self._default_seed)
+            self._windows: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+            self._associations = 0
+
+    def forget_state(self) -> None:
+        """After a moto reset: association counting starts again."""
+        with self._lock:
+            self._associations = 0
+
+    def pick_fault(self, call: AwsCall) -> Fault | None:
+        with self._lock:
+            return self._throttled(call) or self._random_error(call) or self._group_error(call)
+
+    def _matching_keys(self, call: AwsCall) -> list[str]:
+        general = ["*"] if call.service in DEFAULT_FAULT_SERVICES else []
+        return [*general, f"{call.service}.*", call.key]  # least to most specific
+
+    def _throttled(self, call: AwsCall) -> Fault | None:
+        limits = [self.settings.tps_limits[k] for k in self._matching_keys(call) if k in self.settings.tps_limits]
+        if not limits:
+            return None
+        window, now = self._windows[call.key], time.monotonic()
+        while window and now - window[0] >= 1.0:  # sliding one-second window per operation
+            window.popleft()
+        if len(window) >= limits[-1]:
+            return Fault("ThrottlingException")
+        window.append(now)  # Only admitted requests use up the budget.
+        return None
+
+    def _random_error(self, call: AwsCall) -> Fault | None:
+        rates: dict[str, float] = {}
+        for key in self._matching_keys(call):
+            rates.update(self.settings.error_rates.get(key, {}))
+        if not any(rates.values()):
+            return None
+        draw, threshold = self._random.random(), 0.0
+        for code, rate in rates.items():
+            threshold += rate
+            if draw < threshold:
+                return Fault(code)
+        return None
+
+    def _group_error(self, call: AwsCall) -> Fault | None:
+        if call.key not in GROUP_ERROR_OPERATIONS or not self.settings.group_errors:
+            return None
+        target = group_targeted_by(call)
+        if target is None:
+            return None
+        account, region, name = target
+        code = self.settings.group_errors.get(name) or next(
+            (c for pattern, c in self.settings.group_errors.items() if fnmatch.fnmatchcase(name, pattern)), None
+        )
+        if code == "ResourceNotFoundException":
+            backend = logs_backends[account][region]
+            if name in backend.groups:
+                backend.delete_log_group(name)  # The group is really gone, DescribeLogGroups agrees.
+        return Fault(code) if code else None
+
+    def after_association(self, key: Key) -> None:
+        with self._lock:
+            self._associations += 1
+            if self._associations != self.settings.disable_key_after_associations:
+                return
+        key.enabled, key.key_state = False, "Disabled"  # Later associations get the real InvalidParameterException.
+        self._stats.count_fault("logs.AssociateKmsKey", "disableKeyAfterAssociations")
+
+
+def group_targeted_by(call: AwsCall) -> tuple[str, str, str] | None:
+    """(account, region, group name) that a logs request is about."""
+    if call.params.get("logGroupName"):
+        return call.account, call.region, str(call.params["logGroupName"])
+    arn = call.params.get("resourceIdentifier") or call.params.get("resourceArn")
+    parsed = parse_log_group_arn(str(arn)) if arn else None
+    return (parsed.account, parsed.region, parsed.name) if parsed else None
+
+
+def settings_from_environment() -> tuple[FaultSettings, int]:
+    seed = int(os.environ.get("EMULATOR_FAULT_SEED") or 0)
+    raw = os.environ.get("EMULATOR_FAULTS")
+    settings = FaultSettings.from_json(json.loads(raw)) if raw else FaultSettings()
+    return settings, seed
+
+
+# --------------------------------------------------------------------------- #
+# 6. request hook: identify, count, inject, forward to moto
+# --------------------------------------------------------------------------- #
+
+# Fallback for requests without a SigV4 credential scope.
+TARGET_PREFIX_SERVICES = {"Logs_20140328": "logs", "TrentService": "kms", "AmazonSQS": "sqs"}
+CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+
+def buffered_body(environ: dict[str, Any]) -> bytes:
+    """Read the request body and put it back so moto can read it again."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ["wsgi.input"]
+    body = stream.read(length) if length > 0 else (stream.read() if environ.get("wsgi.input_terminated") else b"")
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def decoded(body: bytes, environ: dict[str, Any]) -> str:
+    if environ.get("HTTP_CONTENT_ENCODING", "").lower() == "gzip":
+        try:
+            body = gzip.decompress(body)
+        except OSError:
+            pass
+    return body.decode("utf-8", "replace")
+
+
+def account_for(environ: dict[str, Any], access_key: str) -> str:
+    """Same precedence as moto: MOTO_ACCOUNT_ID, x-moto-account-id, the access key's account."""
+    return (
+        os.environ.get("MOTO_ACCOUNT_ID")
+        or environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+        or get_account_id_from(access_key)
+    )
+
+
+def identify_call(environ: dict[str, Any]) -> AwsCall | None:
+    text = decoded(buffered_body(environ), environ)
+    scope = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    access_key, region, service = scope.groups() if scope else ("", "us-east-1", "")
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target and "." in target:
+        prefix, operation = target.split(".", 1)
+        service = service or TARGET_PREFIX_SERVICES.get(prefix, prefix.lower())
+        try:
+            params = json.loads(text or "{}")
+        except ValueError:
+            params = None
+        params = params if isinstance(params, dict) else {}
+        return AwsCall(service, operation, "json", region, account_for(environ, access_key), params)
+    form = parse_qs(text) if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") else {}
+    form.update(parse_qs(environ.get("QUERY_STRING", "")))
+    if not service:
+        return None
+    params = {k: v[0] for k, v in form.items() if v}
+    if "Action" in params:
+        return AwsCall(service, params["Action"], "query", region, account_for(environ, access_key), params)
+    return AwsCall(service, environ.get("REQUEST_METHOD", "GET"), "rest", region, account_for(environ, access_key), {})
+
+
+def error_response(call: AwsCall, fault: Fault) -> Response:
+    status, default_message = error_status_and_message(fault.code)
+    message, request_id = fault.message or default_message, str(uuid.uuid4())
+    if call.protocol == "query":
+        kind = "Sender" if status < 500 else "Receiver"
+        body = (
+            f'<ErrorResponse xmlns="https://{call.service}.amazonaws.com/doc/">'
+            f"<Error><Type>{kind}</Type><Code>{fault.code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return Response(body, status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id})
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "x-amzn-RequestId": request_id,
+        "x-amzn-ErrorType": fault.code,
+    }
+    if call.service == "sqs":
+        headers["x-amzn-query-error"] = f"{fault.code};Sender"  # SQS JSON keeps query-style error codes.
+    return Response(json.dumps({"__type": fault.code, "message": message}), status, headers)
+
+
+def published_message(params: dict[str, str]) -> dict[str, Any]:
+    """An SNS Publish request as sent: the query form's numbered attribute entries folded into a dict."""
+    attributes = {}
+    for name_key, name in params.items():
+        match = re.fullmatch(r"MessageAttributes\.entry\.(\d+)\.Name", name_key)
+        if match:
+            attributes[name] = params.get(f"MessageAttributes.entry.{match.group(1)}.Value.StringValue")
+    return {
+        "TopicArn": params.get("TopicArn"),
+        "Subject": params.get("Subject"),
+        "MessageStructure": params.get("MessageStructure"),
+        "Message": params.get("Message"),
+        "MessageAttributes": attributes,
+    }
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload), status, {"Content-Type": "application/json"})
+
+
+class EmulatorApp:
+    """WSGI middleware around moto: the single place every request passes through."""
+
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]], stats: Stats, faults: FaultInjector) -> None:
+        self.moto_app = moto_app
+        self.stats = stats
+        self.faults = faults
+        # SNS delivers one protocol's rendering to each subscriber; tests also need the message as sent.
+        self.published: list[dict[str, Any]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path.startswith("/_emulator/"):
+            return self.control(path, method, environ)(environ, start_response)
+        if path.startswith("/moto-api"):
+            result = self.moto_app(environ, start_response)
+            if path.rstrip("/") == "/moto-api/reset" and method == "POST":
+                self.faults.forget_state()
+            return result
+        call = identify_call(environ)
+        if call is None:
+            return self.moto_app(environ, start_response)
+        self.stats.count_request(call.key)
+        fault = self.faults.pick_fault(call)
+        if fault is not None:
+            self.stats.count_fault(call.key, fault.code)
+            return error_response(call, fault)(environ, start_response)
+        if (call.service, call.operation) == ("sns", "Publish"):
+            self.published = [*self.published[-99:], published_message(call.params)]
+        return self.moto_app(environ, start_response)
+
+    def control(self, path: str, method: str, environ: dict[str, Any]) -> Response:
+        route = (method, path.rstrip("/"))
+        if route == ("GET", "/_emulator/stats"):
+            return json_response(self.stats.snapshot())
+        if route == ("GET", "/_emulator/sns/published"):
+            return json_response(self.published)
+        if route == ("POST", "/_emulator/stats/reset"):
+            self.stats.reset()
+            self.published = []
+            return json_response(self.stats.snapshot())
+        if route == ("GET", "/_emulator/faults"):
+            return json_response(self.faults.settings.to_json())
+        if route == ("POST", "/_emulator/faults"):
+            try:
+                text = buffered_body(environ).decode("utf-8").strip()
+                self.faults.configure(FaultSettings.from_json(json.loads(text or "{}")))
+            except (ValueError, TypeError) as err:
+                return json_response({"error": str(err)}, 400)
+            return json_response(self.faults.settings.to_json())
+        return json_response({"error": f"no emulator route {method} {path}"}, 404)
+
+
+# --------------------------------------------------------------------------- #
+# 7. server
+# --------------------------------------------------------------------------- #
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass  # One line per request would flood the test output; errors are still logged.
+
+
+def build_app() -> EmulatorApp:
+    settings, seed = settings_from_environment()
+    stats = Stats()
+    faults = FaultInjector(stats, default_seed=seed)
+    faults.configure(settings)
+    ASSOCIATION_LISTENERS.append(faults.after_association)
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    for service in ("logs", "kms", "sns", "sqs"):  # Build the Flask apps now, not on the first request.
+        moto_app.app_instances[service] = create_backend_app(service)
+    return EmulatorApp(moto_app, stats, faults)
+
+
+def watch_parent(stop: threading.Event) -> None:
+    """Stop when EMULATOR_PARENT_PID (the test runner) is gone, so no server outlives its tests."""
+    parent = int(os.environ.get("EMULATOR_PARENT_PID") or 0)
+    if parent <= 0:
+        return
+
+    def poll() -> None:
+        while not stop.wait(1.0):
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                stop.set()
+            except PermissionError:
+                pass
+
+    threading.Thread(target=poll, name="parent-watch", daemon=True).start()
+
+
+def serve(host: str, port: int) -> None:
+    os.environ.setdefault("MOTO_PORT", str(port))
+    apply_moto_patches()
+    try:
+        app = build_app()
+    except ValueError as err:
+        sys.stderr.write(f"invalid EMULATOR_FAULTS / EMULATOR_FAULT_SEED: {err}\n")
+        sys.exit(2)
+    server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    watch_parent(stop)
+    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    thread.start()
+    print(f"READY {server.port}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="moto server patched for the logs-kms-remediator tests")
+    parser.add_argument("--port", type=int, required=True, help="port to listen on (0 = any free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    args = parser.parse_args(argv)
+    serve(args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

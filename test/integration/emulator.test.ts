@@ -1,0 +1,856 @@
+/**
+ * Proves that the AWS emulator (test/emulator) behaves like AWS where moto 5.2.1 does not:
+ * AssociateKmsKey/DisassociateKmsKey with key-policy evaluation, logGroupClass, tagging,
+ * KMS fixes, reset, request counting and fault injection.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  AssociateKmsKeyCommand,
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  DescribeLogGroupsCommand,
+  DisassociateKmsKeyCommand,
+  ListTagsForResourceCommand,
+  type LogGroup,
+  type LogGroupClass,
+  TagResourceCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  type CreateKeyCommandInput,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms';
+import { CreateTopicCommand, ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type Emulator, emulatorEnv, MOTO_INSTALL_HINT, startEmulator } from '../emulator/emulator';
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const OTHER_REGION = 'us-west-2';
+const CONTEXT_KEY = 'kms:EncryptionContext:aws:logs:arn';
+const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+let em: Emulator;
+let logs: CloudWatchLogsClient;
+let kms: KMSClient;
+
+const groupArn = (name: string): string => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`;
+const clientConfig = (maxAttempts = 3, region = REGION) => ({
+  endpoint: em.endpoint,
+  region,
+  credentials,
+  maxAttempts,
+});
+
+const rootStatement = {
+  Sid: 'Enable IAM User Permissions',
+  Effect: 'Allow',
+  Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+  Action: 'kms:*',
+  Resource: '*',
+};
+
+/** The statement AWS documents for letting CloudWatch Logs use a key. */
+function logsStatement(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    Sid: 'Allow CloudWatch Logs',
+    Effect: 'Allow',
+    Principal: { Service: `logs.${REGION}.amazonaws.com` },
+    Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    Resource: '*',
+    ...overrides,
+  };
+}
+
+const keyPolicy = (...statements: Record<string, unknown>[]): string =>
+  JSON.stringify({ Version: '2012-10-17', Statement: [rootStatement, ...statements] });
+
+async function createKey(
+  input: CreateKeyCommandInput = { Policy: keyPolicy(logsStatement()) },
+  client = kms,
+) {
+  const { KeyMetadata } = await client.send(new CreateKeyCommand(input));
+  if (!KeyMetadata?.Arn || !KeyMetadata.KeyId) throw new Error('CreateKey returned no key');
+  return { arn: KeyMetadata.Arn, id: KeyMetadata.KeyId };
+}
+
+async function createGroup(name: string, extra: { logGroupClass?: LogGroupClass; kmsKeyId?: string } = {}) {
+  await logs.send(new CreateLogGroupCommand({ logGroupName: name, ...extra }));
+}
+
+async function describeGroup(name: string): Promise<LogGroup | undefined> {
+  const { logGroups = [] } = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
+  return logGroups.find((g) => g.logGroupName === name);
+}
+
+const associate = (logGroupName: string, kmsKeyId: string, client = logs) =>
+  client.send(new AssociateKmsKeyCommand({ logGroupName, kmsKeyId }));
+
+interface AwsError {
+  name: string;
+  message: string;
+  status: number | undefined;
+}
+
+/** The error an SDK call fails with (fails the test if the call succeeds). */
+async function awsError(call: Promise<unknown>): Promise<AwsError> {
+  const outcome = await call.then(
+    () => undefined,
+    (err: { name: string; message: string; $metadata?: { httpStatusCode?: number } }) => err,
+  );
+  if (!outcome) throw new Error('expected the AWS call to fail, it succeeded');
+  return { name: outcome.name, message: outcome.message, status: outcome.$metadata?.httpStatusCode };
+}
+
+const notAllowedMessage = (name: string): string =>
+  `The specified KMS key does not exist or is not allowed to be used with LogGroup '${groupArn(name)}'`;
+
+beforeAll(async () => {
+  em = await startEmulator();
+  logs = new CloudWatchLogsClient(clientConfig());
+  kms = new KMSClient(clientConfig());
+});
+
+afterAll(async () => {
+  logs?.destroy();
+  kms?.destroy();
+  await em?.stop();
+});
+
+beforeEach(async () => {
+  await em.clearFaults();
+  await em.reset();
+  await em.resetRequestCounts();
+});
+
+describe('AssociateKmsKey', () => {
+  it.each([
+    ['a bare key id', (key: { id: string }) => key.id],
+    ['an alias name', () => 'alias/logs'],
+    ['an alias ARN', () => `arn:aws:kms:${REGION}:${ACCOUNT}:alias/logs`],
+  ])('rejects %s with InvalidParameterException (only key ARNs are accepted)', async (_label, keyId) => {
+    const key = await createKey();
+    await kms.send(new CreateAliasCommand({ AliasName: 'alias/logs', TargetKeyId: key.id }));
+    await createGroup('/aws/rds/x');
+
+    const error = await awsError(associate('/aws/rds/x', keyId(key)));
+
+    expect(error).toMatchObject({ name: 'InvalidParameterException', status: 400 });
+    expect((await describeGroup('/aws/rds/x'))?.kmsKeyId).toBeUndefined();
+  });
+
+  it('answers AccessDeniedException with the exact AWS message for a key that does not exist', async () => {
+    await createGroup('/aws/rds/x');
+    const missingKey = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+
+    expect(await awsError(associate('/aws/rds/x', missingKey))).toEqual({
+      name: 'AccessDeniedException',
+      message: notAllowedMessage('/aws/rds/x'),
+      status: 400,
+    });
+  });
+
+  it.each([
+    [
+      'is disabled',
+      async () => {
+        const key = await createKey();
+        await kms.send(new DisableKeyCommand({ KeyId: key.arn }));
+        return key.arn;
+      },
+    ],
+    [
+      'is pending deletion',
+      async () => {
+        const key = await createKey();
+        await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.arn, PendingWindowInDays: 7 }));
+        return key.arn;
+      },
+    ],
+    [
+      'is an asymmetric signing key',
+      async () =>
+        (
+          await createKey({
+            KeySpec: 'RSA_2048',
+            KeyUsage: 'SIGN_VERIFY',
+            Policy: keyPolicy(logsStatement()),
+          })
+        ).arn,
+    ],
+    [
+      'is an asymmetric encryption key',
+      async () =>
+        (
+          await createKey({
+            KeySpec: 'RSA_2048',
+            KeyUsage: 'ENCRYPT_DECRYPT',
+            Policy: keyPolicy(logsStatement()),
+          })
+        ).arn,
+    ],
+  ])('rejects a key that %s with InvalidParameterException', async (_label, makeKey) => {
+    await createGroup('/aws/rds/x');
+    const keyArn = await makeKey();
+
+    const error = await awsError(associate('/aws/rds/x', keyArn));
+
+    expect(error).toMatchObject({ name: 'InvalidParameterException', status: 400 });
+    expect(error.message).toContain(keyArn);
+  });
+
+  it.each([
+    [
+      'in another region',
+      async () => {
+        const otherKms = new KMSClient(clientConfig(3, OTHER_REGION));
+        const policy = keyPolicy(
+          logsStatement({ Principal: { Service: `logs.${OTHER_REGION}.amazonaws.com` } }),
+        );
+        const key = await createKey({ Policy: policy }, otherKms);
+        otherKms.destroy();
+        return key.arn;
+      },
+    ],
+    ['of another account', async () => (await createKey()).arn.replace(`:${ACCOUNT}:`, ':210987654321:')],
+  ])('denies a key %s with AccessDeniedException', async (_label, makeKeyArn) => {
+    await createGroup('/aws/rds/x');
+
+    expect(await awsError(associate('/aws/rds/x', await makeKeyArn()))).toEqual({
+      name: 'AccessDeniedException',
+      message: notAllowedMessage('/aws/rds/x'),
+      status: 400,
+    });
+  });
+
+  it.each([
+    ['has only the default (account root) statement', keyPolicy()],
+    [
+      'names the logs principal of another region',
+      keyPolicy(logsStatement({ Principal: { Service: 'logs.us-west-2.amazonaws.com' } })),
+    ],
+    [
+      'misses kms:ReEncrypt*',
+      keyPolicy(
+        logsStatement({ Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'] }),
+      ),
+    ],
+    ['is not JSON', 'not a policy'],
+  ])('denies a key whose policy %s', async (_label, policy) => {
+    await createGroup('/aws/rds/x');
+    const key = await createKey({ Policy: policy });
+
+    expect(await awsError(associate('/aws/rds/x', key.arn))).toMatchObject({
+      name: 'AccessDeniedException',
+      message: notAllowedMessage('/aws/rds/x'),
+    });
+  });
+
+  it.each([
+    ['Principal "*"', { Principal: '*' }],
+    ['Principal {"AWS": "*"}', { Principal: { AWS: '*' } }],
+    [
+      'Principal.Service as a list',
+      { Principal: { Service: ['events.amazonaws.com', `logs.${REGION}.amazonaws.com`] } },
+    ],
+    ['Action "kms:*"', { Action: 'kms:*' }],
+    [
+      'Action with ? and mixed case',
+      {
+        Action: [
+          'KMS:encrypt',
+          'kms:decrypt',
+          'kms:ReEncrypt????',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:DescribeKey',
+        ],
+      },
+    ],
+    [
+      'NotAction excluding other actions',
+      { Action: undefined, NotAction: ['kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy'] },
+    ],
+  ])('accepts a policy allowing logs via %s', async (_label, overrides) => {
+    await createGroup('/aws/rds/x');
+    const key = await createKey({ Policy: keyPolicy(logsStatement(overrides)) });
+
+    await associate('/aws/rds/x', key.arn);
+
+    expect((await describeGroup('/aws/rds/x'))?.kmsKeyId).toBe(key.arn);
+  });
+
+  const rdsPattern = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/rds/*`;
+  it.each([
+    ['ArnLike on /aws/rds/*', { ArnLike: { [CONTEXT_KEY]: rdsPattern } }, ['/aws/rds/x'], ['/aws/lambda/y']],
+    [
+      'ArnEquals (per-component glob, like ArnLike)',
+      { ArnEquals: { [CONTEXT_KEY]: rdsPattern } },
+      ['/aws/rds/x'],
+      ['/aws/lambda/y'],
+    ],
+    [
+      'ArnLike with a wildcard resource part',
+      { ArnLike: { [CONTEXT_KEY]: `arn:aws:logs:${REGION}:${ACCOUNT}:*` } },
+      ['/aws/rds/x', '/aws/lambda/y'],
+      [],
+    ],
+    [
+      'ArnLike on another account',
+      { ArnLike: { [CONTEXT_KEY]: 'arn:aws:logs:*:999999999999:*' } },
+      [],
+      ['/aws/rds/x'],
+    ],
+    [
+      'ArnLike with the ":*" group ARN (context has no ":*")',
+      { ArnLike: { [CONTEXT_KEY]: `${groupArn('/aws/rds/x')}:*` } },
+      [],
+      ['/aws/rds/x'],
+    ],
+    [
+      'StringEquals with a list of ARNs',
+      { StringEquals: { [CONTEXT_KEY]: [groupArn('/other'), groupArn('/aws/rds/x')] } },
+      ['/aws/rds/x'],
+      ['/aws/lambda/y'],
+    ],
+    [
+      'StringLike',
+      { StringLike: { [CONTEXT_KEY]: '*:log-group:/aws/lambda/*' } },
+      ['/aws/lambda/y'],
+      ['/aws/rds/x'],
+    ],
+    ['ArnNotLike', { ArnNotLike: { [CONTEXT_KEY]: rdsPattern } }, ['/aws/lambda/y'], ['/aws/rds/x']],
+    [
+      'StringNotEquals',
+      { StringNotEquals: { [CONTEXT_KEY]: groupArn('/aws/rds/x') } },
+      ['/aws/lambda/y'],
+      ['/aws/rds/x'],
+    ],
+    [
+      'ArnLikeIfExists',
+      { ArnLikeIfExists: { [CONTEXT_KEY]: rdsPattern } },
+      ['/aws/rds/x'],
+      ['/aws/lambda/y'],
+    ],
+    [
+      'two operators (AND)',
+      { ArnLike: { [CONTEXT_KEY]: rdsPattern }, StringNotLike: { [CONTEXT_KEY]: '*/secret*' } },
+      ['/aws/rds/x'],
+      ['/aws/rds/secret', '/aws/lambda/y'],
+    ],
+    [
+      'a condition on another key only (assumed satisfied)',
+      { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      ['/aws/rds/x', '/aws/lambda/y'],
+      [],
+    ],
+  ])('evaluates the condition %s', async (_label, condition, allowed, denied) => {
+    const key = await createKey({ Policy: keyPolicy(logsStatement({ Condition: condition })) });
+    for (const name of [...allowed, ...denied]) await createGroup(name);
+
+    for (const name of allowed) await associate(name, key.arn);
+    for (const name of denied) {
+      expect(await awsError(associate(name, key.arn))).toMatchObject({
+        name: 'AccessDeniedException',
+        message: notAllowedMessage(name),
+      });
+    }
+
+    for (const name of allowed) expect((await describeGroup(name))?.kmsKeyId).toBe(key.arn);
+    for (const name of denied) expect((await describeGroup(name))?.kmsKeyId).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'kms:Decrypt for logs',
+      { Principal: { Service: `logs.${REGION}.amazonaws.com` }, Action: 'kms:Decrypt' },
+    ],
+    ['kms:ReEncrypt* for everyone', { Principal: '*', Action: 'kms:ReEncrypt*' }],
+    [
+      'all actions on the rds groups',
+      {
+        Principal: { Service: `logs.${REGION}.amazonaws.com` },
+        Action: 'kms:*',
+        Condition: { ArnLike: { [CONTEXT_KEY]: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/rds/*` } },
+      },
+    ],
+  ])('lets an explicit Deny (%s) win over the Allow', async (_label, deny) => {
+    await createGroup('/aws/rds/x');
+    const key = await createKey({
+      Policy: keyPolicy(logsStatement(), { Effect: 'Deny', Resource: '*', ...deny }),
+    });
+
+    expect(await awsError(associate('/aws/rds/x', key.arn))).toMatchObject({ name: 'AccessDeniedException' });
+    // The Deny names the logs service (or ReEncrypt), so the test's own caller can still describe the key.
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: key.arn }));
+    expect(KeyMetadata?.KeyState).toBe('Enabled');
+  });
+
+  it('answers ResourceNotFoundException for a log group that does not exist', async () => {
+    const key = await createKey();
+
+    expect(await awsError(associate('/aws/rds/missing', key.arn))).toEqual({
+      name: 'ResourceNotFoundException',
+      message: 'The specified log group does not exist.',
+      status: 400,
+    });
+  });
+
+  it('stores the key ARN, shows it in DescribeLogGroups, and re-associating is a no-op', async () => {
+    const key = await createKey();
+    await createGroup('/aws/rds/x');
+    await createGroup('/aws/rds/untouched');
+
+    await associate('/aws/rds/x', key.arn);
+    await associate('/aws/rds/x', key.arn);
+
+    expect(await describeGroup('/aws/rds/x')).toMatchObject({
+      kmsKeyId: key.arn,
+      arn: `${groupArn('/aws/rds/x')}:*`,
+      logGroupArn: groupArn('/aws/rds/x'),
+    });
+    expect((await describeGroup('/aws/rds/untouched'))?.kmsKeyId).toBeUndefined();
+  });
+
+  it.each([
+    ['without', groupArn('/aws/rds/x')],
+    ['with', `${groupArn('/aws/rds/x')}:*`],
+  ])('addresses the group by resourceIdentifier %s the trailing ":*"', async (_label, resourceIdentifier) => {
+    const key = await createKey();
+    await createGroup('/aws/rds/x');
+
+    await logs.send(new AssociateKmsKeyCommand({ resourceIdentifier, kmsKeyId: key.arn }));
+    expect((await describeGroup('/aws/rds/x'))?.kmsKeyId).toBe(key.arn);
+
+    await logs.send(new DisassociateKmsKeyCommand({ resourceIdentifier }));
+    expect((await describeGroup('/aws/rds/x'))?.kmsKeyId).toBeUndefined();
+  });
+
+  it('rejects naming the group both by name and by resourceIdentifier', async () => {
+    const key = await createKey();
+    await createGroup('/aws/rds/x');
+    const input = {
+      logGroupName: '/aws/rds/x',
+      resourceIdentifier: groupArn('/aws/rds/x'),
+      kmsKeyId: key.arn,
+    };
+
+    expect(await awsError(logs.send(new AssociateKmsKeyCommand(input)))).toMatchObject({
+      name: 'InvalidParameterException',
+    });
+  });
+});
+
+describe('DisassociateKmsKey', () => {
+  it('removes the key from the group', async () => {
+    const key = await createKey();
+    await createGroup('/aws/rds/x', { kmsKeyId: key.arn });
+    expect((await describeGroup('/aws/rds/x'))?.kmsKeyId).toBe(key.arn);
+
+    await logs.send(new DisassociateKmsKeyCommand({ logGroupName: '/aws/rds/x' }));
+
+    expect((await describeGroup('/aws/rds/x'))?.kmsKeyId).toBeUndefined();
+  });
+
+  it('answers ResourceNotFoundException for a missing group', async () => {
+    const error = await awsError(
+      logs.send(new DisassociateKmsKeyCommand({ logGroupName: '/aws/rds/missing' })),
+    );
+
+    expect(error).toMatchObject({ name: 'ResourceNotFoundException', status: 400 });
+  });
+});
+
+describe('log groups', () => {
+  it.each<[LogGroupClass | undefined, LogGroupClass]>([
+    [undefined, 'STANDARD'],
+    ['STANDARD', 'STANDARD'],
+    ['INFREQUENT_ACCESS', 'INFREQUENT_ACCESS'],
+    ['DELIVERY', 'DELIVERY'],
+  ])('round-trips logGroupClass %s as %s', async (requested, described) => {
+    await createGroup('/aws/class', requested ? { logGroupClass: requested } : {});
+
+    expect(await describeGroup('/aws/class')).toMatchObject({
+      logGroupClass: described,
+      arn: `${groupArn('/aws/class')}:*`,
+      logGroupArn: groupArn('/aws/class'),
+    });
+  });
+
+  it('rejects an unknown logGroupClass', async () => {
+    const error = await awsError(
+      logs.send(new CreateLogGroupCommand({ logGroupName: '/x', logGroupClass: 'GLACIER' as LogGroupClass })),
+    );
+
+    expect(error).toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('creates a group with a kmsKeyId and tags, and tags it further via its ARN without ":*"', async () => {
+    const key = await createKey();
+    await logs.send(
+      new CreateLogGroupCommand({ logGroupName: '/aws/t', kmsKeyId: key.arn, tags: { team: 'a' } }),
+    );
+    const resourceArn = (await describeGroup('/aws/t'))?.logGroupArn ?? '';
+
+    await logs.send(new TagResourceCommand({ resourceArn, tags: { env: 'test' } }));
+
+    expect((await describeGroup('/aws/t'))?.kmsKeyId).toBe(key.arn);
+    expect((await logs.send(new ListTagsForResourceCommand({ resourceArn }))).tags).toEqual({
+      team: 'a',
+      env: 'test',
+    });
+  });
+
+  it.each([
+    ['the ":*" form of the ARN', `${groupArn('/aws/t')}:*`, 'ValidationException'],
+    ['a group that does not exist', groupArn('/aws/missing'), 'ResourceNotFoundException'],
+  ])('ListTagsForResource rejects %s like AWS', async (_label, resourceArn, name) => {
+    await createGroup('/aws/t');
+
+    expect(await awsError(logs.send(new ListTagsForResourceCommand({ resourceArn })))).toMatchObject({
+      name,
+    });
+  });
+});
+
+describe('KMS', () => {
+  it('defaults CreateKey to a symmetric ENCRYPT_DECRYPT key', async () => {
+    const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));
+
+    expect(KeyMetadata).toMatchObject({
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyState: 'Enabled',
+    });
+  });
+
+  it('creates RSA_2048 signing keys', async () => {
+    const { KeyMetadata } = await kms.send(
+      new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }),
+    );
+
+    expect(KeyMetadata).toMatchObject({ KeyUsage: 'SIGN_VERIFY', KeySpec: 'RSA_2048' });
+  });
+
+  it('disables and schedules deletion of keys addressed by ARN', async () => {
+    const disabled = await createKey();
+    const deleted = await createKey();
+
+    await kms.send(new DisableKeyCommand({ KeyId: disabled.arn }));
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: deleted.arn, PendingWindowInDays: 7 }));
+
+    const state = async (arn: string) => (await kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata;
+    expect(await state(disabled.arn)).toMatchObject({ KeyState: 'Disabled', Enabled: false });
+    expect(await state(deleted.arn)).toMatchObject({ KeyState: 'PendingDeletion', Enabled: false });
+  });
+
+  it('rejects a deletion window outside 7..30 days', async () => {
+    const key = await createKey();
+
+    const error = await awsError(
+      kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.arn, PendingWindowInDays: 3 })),
+    );
+
+    expect(error).toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('puts and gets the key policy without a PolicyName', async () => {
+    const key = await createKey();
+    const policy = keyPolicy(logsStatement({ Sid: 'new' }));
+
+    await kms.send(new PutKeyPolicyCommand({ KeyId: key.arn, Policy: policy }));
+
+    expect((await kms.send(new GetKeyPolicyCommand({ KeyId: key.id }))).Policy).toBe(policy);
+  });
+
+  it('enables rotation of symmetric keys only', async () => {
+    const key = await createKey();
+    const signing = await createKey({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' });
+    const rotation = async () =>
+      (await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.arn }))).KeyRotationEnabled;
+
+    expect(await rotation()).toBe(false);
+    await kms.send(new EnableKeyRotationCommand({ KeyId: key.arn }));
+    expect(await rotation()).toBe(true);
+    expect(await awsError(kms.send(new EnableKeyRotationCommand({ KeyId: signing.arn })))).toMatchObject({
+      name: 'UnsupportedOperationException',
+    });
+  });
+
+  it.each([
+    ['alias name', 'alias/app'],
+    ['alias ARN', `arn:aws:kms:${REGION}:${ACCOUNT}:alias/app`],
+  ])('describes a key by its %s', async (_label, keyId) => {
+    const key = await createKey();
+    await kms.send(new CreateAliasCommand({ AliasName: 'alias/app', TargetKeyId: key.id }));
+
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.Arn).toBe(key.arn);
+  });
+});
+
+describe('reset', () => {
+  it('clears log groups, keys and the patched fields', async () => {
+    const key = await createKey();
+    await createGroup('/aws/rds/x', { logGroupClass: 'DELIVERY' });
+    await associate('/aws/rds/x', key.arn);
+
+    await em.reset();
+
+    expect(await describeGroup('/aws/rds/x')).toBeUndefined();
+    expect(await awsError(kms.send(new DescribeKeyCommand({ KeyId: key.arn })))).toMatchObject({
+      name: 'NotFoundException',
+    });
+    await createGroup('/aws/rds/x');
+    const group = await describeGroup('/aws/rds/x');
+    expect(group?.logGroupClass).toBe('STANDARD');
+    expect(group?.kmsKeyId).toBeUndefined();
+  });
+});
+
+describe('request counts', () => {
+  it('counts requests per service and operation, for JSON and query protocols', async () => {
+    const sns = new SNSClient(clientConfig());
+    const sqs = new SQSClient(clientConfig());
+    const key = await createKey();
+    await em.resetRequestCounts();
+
+    for (let i = 0; i < 3; i++) await logs.send(new DescribeLogGroupsCommand({}));
+    await kms.send(new DescribeKeyCommand({ KeyId: key.arn }));
+    await sns.send(new CreateTopicCommand({ Name: 'alerts' }));
+    await sqs.send(new CreateQueueCommand({ QueueName: 'jobs' }));
+
+    expect(await em.requestCounts()).toEqual({
+      'logs.DescribeLogGroups': 3,
+      'kms.DescribeKey': 1,
+      'sns.CreateTopic': 1,
+      'sqs.CreateQueue': 1,
+    });
+    await em.resetRequestCounts();
+    expect(await em.requestCounts()).toEqual({});
+    sns.destroy();
+    sqs.destroy();
+  });
+});
+
+describe('fault injection', () => {
+  let logsOnce: CloudWatchLogsClient;
+  let kmsOnce: KMSClient;
+  let snsOnce: SNSClient;
+
+  beforeAll(() => {
+    logsOnce = new CloudWatchLogsClient(clientConfig(1));
+    kmsOnce = new KMSClient(clientConfig(1));
+    snsOnce = new SNSClient(clientConfig(1));
+  });
+
+  afterAll(() => {
+    for (const client of [logsOnce, kmsOnce, snsOnce]) client.destroy();
+  });
+
+  const describeOnce = () => logsOnce.send(new DescribeLogGroupsCommand({}));
+
+  it.each([
+    ['ThrottlingException', 400, 'Rate exceeded'],
+    ['ServiceUnavailableException', 503, 'The service is unavailable. Please try again later.'],
+    [
+      'OperationAbortedException',
+      400,
+      'Multiple concurrent requests to update the same resource were in conflict.',
+    ],
+  ])('answers %s with HTTP %i in the AWS JSON error shape', async (code, status, message) => {
+    await em.setFaults({ errorRates: { 'logs.DescribeLogGroups': { [code]: 1 } } });
+
+    expect(await awsError(describeOnce())).toEqual({ name: code, message, status });
+    expect((await em.stats()).faults).toEqual({ [`logs.DescribeLogGroups.${code}`]: 1 });
+  });
+
+  it('applies "*" to logs and kms only, and to SNS when named, in the query (XML) error shape', async () => {
+    await em.setFaults({ errorRates: { '*': { ThrottlingException: 1 } } });
+    expect(await awsError(describeOnce())).toMatchObject({ name: 'ThrottlingException' });
+    expect(await awsError(kmsOnce.send(new CreateKeyCommand({})))).toMatchObject({
+      name: 'ThrottlingException',
+    });
+    await snsOnce.send(new ListTopicsCommand({}));
+
+    await em.setFaults({ errorRates: { 'sns.ListTopics': { ThrottlingException: 1 } } });
+    expect(await awsError(snsOnce.send(new ListTopicsCommand({})))).toEqual({
+      name: 'ThrottlingException',
+      message: 'Rate exceeded',
+      status: 400,
+    });
+    expect((await em.stats()).faults).toEqual({
+      'logs.DescribeLogGroups.ThrottlingException': 1,
+      'kms.CreateKey.ThrottlingException': 1,
+      'sns.ListTopics.ThrottlingException': 1,
+    });
+  });
+
+  it('lets a specific operation override "*"', async () => {
+    await em.setFaults({
+      errorRates: { '*': { ThrottlingException: 1 }, 'logs.DescribeLogGroups': { ThrottlingException: 0 } },
+    });
+
+    await describeOnce();
+    expect(await awsError(kmsOnce.send(new CreateKeyCommand({})))).toMatchObject({
+      name: 'ThrottlingException',
+    });
+  });
+
+  it('is reproducible for a given seed', async () => {
+    const outcomes = async (): Promise<string[]> => {
+      await em.setFaults({
+        seed: 42,
+        errorRates: { 'logs.DescribeLogGroups': { ThrottlingException: 0.5 } },
+      });
+      const results: string[] = [];
+      for (let i = 0; i < 20; i++)
+        results.push(
+          await describeOnce().then(
+            () => 'ok',
+            (e: Error) => e.name,
+          ),
+        );
+      return results;
+    };
+
+    const first = await outcomes();
+    const second = await outcomes();
+
+    expect(second).toEqual(first);
+    expect(first).toContain('ok');
+    expect(first).toContain('ThrottlingException');
+  });
+
+  it('throttles a burst above tpsLimits within a sliding second', async () => {
+    await em.setFaults({ tpsLimits: { 'logs.DescribeLogGroups': 5 } });
+
+    const started = Date.now();
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => describeOnce()));
+    const elapsed = Date.now() - started;
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    const throttled = results.filter(
+      (r) => r.status === 'rejected' && r.reason.name === 'ThrottlingException',
+    );
+
+    // One window admits 5; a burst slower than a second may see one more window open.
+    expect(ok).toBeGreaterThanOrEqual(5);
+    expect(ok).toBeLessThanOrEqual(5 * Math.ceil((elapsed + 1) / 1000));
+    expect(throttled).toHaveLength(20 - ok);
+    expect((await em.stats()).faults['logs.DescribeLogGroups.ThrottlingException']).toBe(20 - ok);
+    // Other operations have their own window.
+    await kmsOnce.send(new CreateKeyCommand({}));
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await describeOnce();
+  });
+
+  it('answers groupErrors for the named group; ResourceNotFoundException also deletes it', async () => {
+    const key = await createKey();
+    await createGroup('/aws/rds/gone');
+    await createGroup('/aws/rds/busy');
+    await createGroup('/aws/rds/fine');
+    await em.setFaults({
+      groupErrors: {
+        '/aws/rds/gone': 'ResourceNotFoundException',
+        '/aws/rds/bu*': 'OperationAbortedException',
+      },
+    });
+
+    expect(await awsError(associate('/aws/rds/gone', key.arn, logsOnce))).toEqual({
+      name: 'ResourceNotFoundException',
+      message: 'The specified log group does not exist.',
+      status: 400,
+    });
+    expect(await describeGroup('/aws/rds/gone')).toBeUndefined();
+    const listTags = (name: string) =>
+      logsOnce.send(new ListTagsForResourceCommand({ resourceArn: groupArn(name) }));
+    expect(await awsError(listTags('/aws/rds/busy'))).toMatchObject({ name: 'OperationAbortedException' });
+    await associate('/aws/rds/fine', key.arn, logsOnce);
+    await listTags('/aws/rds/fine');
+
+    expect((await em.stats()).faults).toEqual({
+      'logs.AssociateKmsKey.ResourceNotFoundException': 1,
+      'logs.ListTagsForResource.OperationAbortedException': 1,
+    });
+  });
+
+  it('disables the key after N successful associations', async () => {
+    const key = await createKey();
+    for (const name of ['/g/1', '/g/2', '/g/3']) await createGroup(name);
+    await em.setFaults({ disableKeyAfterAssociations: 2 });
+
+    await associate('/g/1', key.arn);
+    await associate('/g/2', key.arn);
+    const error = await awsError(associate('/g/3', key.arn));
+
+    expect(error).toMatchObject({ name: 'InvalidParameterException' });
+    expect(error.message).toContain('Disabled');
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: key.arn }))).KeyMetadata?.KeyState).toBe(
+      'Disabled',
+    );
+    expect((await em.stats()).faults).toEqual({ 'logs.AssociateKmsKey.disableKeyAfterAssociations': 1 });
+  });
+
+  it('rejects invalid settings and clears them with {}', async () => {
+    await expect(em.setFaults({ errorRates: { '*': { ThrottlingException: 2 } } })).rejects.toThrow(/400/);
+    await expect(em.setFaults({ bogus: 1 } as never)).rejects.toThrow(/unknown fault settings/);
+
+    await em.setFaults({ errorRates: { '*': { ThrottlingException: 1 } } });
+    await em.clearFaults();
+    await describeOnce();
+  });
+});
+
+describe('process lifecycle', () => {
+  it('reads faults from EMULATOR_FAULTS at start, and stop() really kills the process', async () => {
+    const faults = { errorRates: { 'logs.DescribeLogGroups': { ServiceUnavailableException: 1 } } };
+    const second = await startEmulator({ env: { EMULATOR_FAULTS: JSON.stringify(faults) } });
+    const client = new CloudWatchLogsClient({
+      ...clientConfig(1),
+      endpoint: emulatorEnv(second).AWS_ENDPOINT_URL,
+    });
+    try {
+      expect(second.pid).not.toBe(em.pid);
+      expect(await awsError(client.send(new DescribeLogGroupsCommand({})))).toMatchObject({ status: 503 });
+      expect(() => process.kill(second.pid, 0)).not.toThrow();
+    } finally {
+      client.destroy();
+      await second.stop();
+    }
+
+    expect(() => process.kill(second.pid, 0)).toThrow();
+    await second.stop(); // idempotent
+  });
+
+  it('explains how to install moto when the Python has none', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'emulator-'));
+    const python = path.join(dir, 'python-without-moto');
+    // -S skips site-packages, so "import moto" fails like on a machine without moto.
+    writeFileSync(python, '#!/bin/sh\nexec python3 -S "$@"\n');
+    chmodSync(python, 0o755);
+    try {
+      await expect(startEmulator({ env: { EMULATOR_PYTHON: python } })).rejects.toThrow(MOTO_INSTALL_HINT);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exports the environment for code under test', () => {
+    expect(emulatorEnv(em)).toEqual({
+      AWS_ENDPOINT_URL: em.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+    });
+  });
+});
