@@ -34,7 +34,7 @@ export function buildHandler(env: Env, logger = new Logger({ serviceName: 'logs-
     const request = parseEvent(event);
     const { report } = await runRemediation(config, request, ports, {
       runId: context.awsRequestId || randomUUID(),
-      account: accountOf(context, config.kmsKeyId),
+      ...accountOf(context),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
     });
     return report;
@@ -43,9 +43,10 @@ export function buildHandler(env: Env, logger = new Logger({ serviceName: 'logs-
   return middy(run).use(injectLambdaContext(logger));
 }
 
-/** The function's own account, from its ARN; the key ARN's account when run outside Lambda. */
-function accountOf(context: Context, kmsKeyId: string): string {
-  return parseArn(context.invokedFunctionArn ?? '')?.account || parseArn(kmsKeyId)?.account || 'unknown';
+/** The function's own account, from its ARN; outside Lambda the ARN may be a placeholder. */
+function accountOf(context: Context): { account?: string } {
+  const account = parseArn(context.invokedFunctionArn ?? '')?.account;
+  return account && /^\d{12}$/.test(account) ? { account } : {};
 }
 
 export const handler = buildHandler(process.env);

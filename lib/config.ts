@@ -65,7 +65,10 @@ function optional(value: string | undefined): string | undefined {
 
 function parseRegion(env: Env): string {
   // Lambda always sets AWS_REGION; AWS_DEFAULT_REGION is the CLI's name for it, handy locally.
-  const variable = env.AWS_REGION !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION';
+  const variable =
+    env.AWS_REGION === undefined && env.AWS_DEFAULT_REGION !== undefined
+      ? 'AWS_DEFAULT_REGION'
+      : 'AWS_REGION';
   return parseRequired(variable, env[variable], REGION, 'an AWS region such as us-east-1');
 }
 
@@ -80,7 +83,7 @@ function parseKmsKeyId(raw: string | undefined): string {
   const value = optional(raw);
   const expected = 'a key ARN, a key id, an alias name (alias/x) or an alias ARN';
   if (value === undefined) throw new ConfigError('KMS_KEY_ID', raw, `required; expected ${expected}`);
-  if (value.startsWith('alias/aws/')) {
+  if (/(^|:)alias\/aws\//.test(value)) {
     throw new ConfigError('KMS_KEY_ID', raw, 'AWS-managed keys (alias/aws/...) cannot encrypt log groups');
   }
   const keyArn = KEY_ARN.exec(value);
@@ -137,12 +140,12 @@ function parseExcludeTag(raw: string | undefined): ExcludeTag | undefined {
   const value = optional(raw);
   if (value === undefined) return undefined;
   const eq = value.indexOf('=');
-  const key = eq === -1 ? value : value.slice(0, eq);
-  const tagValue = eq === -1 ? undefined : value.slice(eq + 1);
+  const key = (eq === -1 ? value : value.slice(0, eq)).trim();
+  const tagValue = eq === -1 ? undefined : value.slice(eq + 1).trim();
   if (!TAG_KEY.test(key) || key.startsWith('aws:') || (tagValue !== undefined && tagValue.length > 256)) {
     throw new ConfigError('EXCLUDE_TAG', raw, 'expected a tag key, or key=value');
   }
-  return tagValue === undefined ? { key } : { key, value: tagValue };
+  return Object.freeze(tagValue === undefined ? { key } : { key, value: tagValue });
 }
 
 function parseReportWhen(raw: string | undefined): ReportWhen {

@@ -94,6 +94,9 @@ function parseManualEvent(event: Record<string, unknown>): RunRequest {
       );
     }
     const position = decodeResumeToken(event.resumeToken);
+    if (position.logGroupNamePrefix !== undefined && !PREFIX_SHAPE.test(position.logGroupNamePrefix)) {
+      throw new EventError('resumeToken', 'carries a logGroupNamePrefix that DescribeLogGroups would reject');
+    }
     if (
       request.logGroupNamePrefix !== undefined &&
       request.logGroupNamePrefix !== position.logGroupNamePrefix

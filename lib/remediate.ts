@@ -4,6 +4,7 @@
  * and in-memory fakes. It never throws for a single group: every scanned group ends in
  * exactly one bucket of the report.
  */
+import { parseArn } from './arn';
 import type { Config } from './config';
 import { AwsCallError, ReportPublishError } from './errors';
 import type { RunRequest } from './event';
@@ -28,8 +29,8 @@ export const MAX_KEY_RECHECKS = 5;
 
 export interface RunContext {
   runId: string;
-  /** The account the function runs in: the log groups' account. */
-  account: string;
+  /** The account the function runs in: the log groups' account. Unknown outside Lambda: the key's is used. */
+  account?: string;
   /** Lambda's `getRemainingTimeInMillis`; without it the run has no deadline. */
   remainingTimeMs?: () => number;
 }
@@ -51,9 +52,12 @@ export async function runRemediation(
   const log = ports.log;
   const outOfTime = () => (context.remainingTimeMs ? context.remainingTimeMs() < DEADLINE_MARGIN_MS : false);
 
-  const key = assessKey(await ports.keys.readKeyFacts(config.kmsKeyId), config.region, context.account);
+  const facts = await ports.keys.readKeyFacts(config.kmsKeyId);
+  const account =
+    context.account ?? parseArn(facts.found ? facts.arn : facts.requested)?.account ?? 'unknown';
+  const key = assessKey(facts, config.region, account);
   log.info('Key assessed', { key: key.report });
-  const keyHealth = createKeyHealth(key, ports, config, context.account);
+  const keyHealth = createKeyHealth(key, ports, config, account);
 
   const scope: Scope = {
     include: createPatternSet(config.includePatterns),
@@ -171,7 +175,7 @@ export async function runRemediation(
   const keyReport = keyHealth.report();
   const report = buildReport({
     runId: context.runId,
-    account: context.account,
+    account,
     region: config.region,
     dryRun,
     startedAt,
@@ -308,21 +312,24 @@ function diagnoseAccessDenied(error: AwsCallError, group: LogGroup, key: KeyAsse
   );
 }
 
+/** One structured line per group, so nothing is lost when the SNS report is trimmed. */
 function logOutcome(log: LogPort, outcome: GroupOutcome): void {
+  // Nested: Powertools reserves top-level keys such as "message" and would drop ours.
+  const line = { logGroup: outcome };
   switch (outcome.outcome) {
     case 'remediated':
     case 'would-remediate':
-      log.info('Log group outcome', { ...outcome });
+      log.info('Log group outcome', line);
       break;
     case 'failed':
-      log.error('Log group outcome', { ...outcome });
+      log.error('Log group outcome', line);
       break;
     case 'skipped':
     case 'not-reached':
-      log.warn('Log group outcome', { ...outcome });
+      log.warn('Log group outcome', line);
       break;
     case 'excluded':
-      log.debug('Log group outcome', { ...outcome });
+      log.debug('Log group outcome', line);
       break;
   }
 }

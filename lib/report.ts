@@ -105,12 +105,13 @@ export function renderSubject(report: Report): string {
     t.skipped && `${t.skipped} skipped`,
     t.notReached && `${t.notReached} not reached`,
   ].filter(Boolean);
-  const status = reportStatus(report);
+  const lead = report.scanError ? ['scan failed'] : report.complete ? [] : ['incomplete'];
+  const parts = [...lead, ...counts];
   const summary =
-    status === 'key-unusable'
+    reportStatus(report) === 'key-unusable'
       ? 'key unusable'
-      : counts.length > 0
-        ? counts.join(', ')
+      : parts.length > 0
+        ? parts.join(', ')
         : `${t.scanned} scanned, compliant`;
   const subject = `${report.dryRun ? '[DRY RUN] ' : ''}Log encryption ${report.account} ${report.region}: ${summary}`;
   // SNS rejects line breaks and non-ASCII in subjects.

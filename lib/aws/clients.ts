@@ -52,6 +52,6 @@ function markExtraRetryable(client: MiddlewareClient): void {
         throw error;
       }
     },
-    { step: 'deserialize', name: 'markExtraRetryableErrors', priority: 'low' },
+    { step: 'finalizeRequest', name: 'markExtraRetryableErrors', priority: 'low' },
   );
 }

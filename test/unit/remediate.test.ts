@@ -298,6 +298,15 @@ describe('runRemediation', () => {
     expect(listed.length + report.totals.alreadyEncrypted).toBe(230);
   });
 
+  it('takes the account from the key ARN when the function ARN gives none (outside Lambda)', async () => {
+    const fake = createFakePorts({ groups: [group('/a')], key: goodKey({ requested: 'alias/logs' }) });
+    const { report } = await runRemediation(baseConfig({ kmsKeyId: 'alias/logs' }), manual, fake.ports, {
+      runId: 'r',
+    });
+    expect(report.account).toBe(ACCOUNT);
+    expect(report.totals.remediated).toBe(1);
+  });
+
   it('publishes the report with a subject and attributes', async () => {
     const { calls, report } = await run({ groups: [group('/a')] });
     expect(calls.published).toHaveLength(1);
@@ -357,7 +366,9 @@ describe('runRemediation', () => {
       associateErrors: { '/a': { kind: 'other', code: 'Boom', message: 'boom' } },
     });
     const lines = logs.filter((l) => l.message === 'Log group outcome');
-    expect(lines.map((l) => [l.level, l.extra[0]?.logGroupName, l.extra[0]?.outcome])).toEqual([
+    const logged = (l: (typeof lines)[number]) =>
+      l.extra[0]?.logGroup as { logGroupName: string; outcome: string };
+    expect(lines.map((l) => [l.level, logged(l).logGroupName, logged(l).outcome])).toEqual([
       ['warn', '/d', 'skipped'],
       ['error', '/a', 'failed'],
     ]);
