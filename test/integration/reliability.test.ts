@@ -243,6 +243,22 @@ describe('reliability against the emulator', () => {
     },
   );
 
+  it('counts each group once in each report when two runs overlap', async () => {
+    // Reserved concurrency 1 prevents this in AWS, but a manual invoke during a scheduled run can overlap.
+    const keyArn = await seed(names('/overlap/', 60));
+    const handler = handlerFor(keyArn);
+
+    const [a, b] = await Promise.all([handler({}, lambdaContext()), handler({}, lambdaContext())]);
+
+    for (const report of [a, b]) {
+      expectEachGroupOnce(report);
+      expect(report.totals.scanned).toBe(60);
+      expect(report.totals.failed).toBe(0);
+    }
+    const keys = await readGroupKeys(aws.logs);
+    expect([...keys.values()].every((k) => k === keyArn)).toBe(true);
+  });
+
   it('rejects malformed events with no AWS call at all (property test)', async () => {
     const keyArn = await seed(['/a']);
     const handler = handlerFor(keyArn);
