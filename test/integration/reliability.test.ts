@@ -8,64 +8,43 @@ import fc from 'fast-check';
 import { EventError, ReportPublishError } from '../../lib/errors';
 import { parseEvent } from '../../lib/event';
 import type { Report } from '../../lib/types';
-import { type Emulator, emulatorEnv, startEmulator } from '../emulator/emulator';
 import {
-  ACCOUNT,
   createGroups,
   createKey,
   createReportTopic,
   REGION,
   type ReportTopic,
   readGroupKeys,
-  type SeedClients,
-  seedClients,
 } from '../support/aws-seed';
+import { silentLogger, useEmulator } from '../support/emulator-harness';
 import { lambdaContext } from '../support/lambda-context';
 
-type HandlerModule = typeof import('../../handlers/remediate');
-let buildHandler: HandlerModule['buildHandler'];
-let em: Emulator;
-let aws: SeedClients;
+const h = useEmulator();
+const silent = silentLogger();
 let topic: ReportTopic;
-const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 
 /** Retryable error codes: none of these may end as a group's final outcome. */
 const RETRYABLE = ['ThrottlingException', 'ServiceUnavailableException', 'OperationAbortedException'];
 
-beforeAll(async () => {
-  em = await startEmulator();
-  Object.assign(process.env, emulatorEnv(em), {
-    KMS_KEY_ID: 'alias/logs-kms-remediator',
-    REPORT_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:logs-kms-remediator-reports`,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  ({ buildHandler } = await import('../../handlers/remediate'));
-  aws = seedClients(em.endpoint);
-});
-
-afterAll(async () => {
-  await em?.stop();
-});
-
 beforeEach(async () => {
-  await em.clearFaults();
-  await em.reset();
-  topic = await createReportTopic(aws);
+  await h.em.clearFaults();
+  await h.em.reset();
+  topic = await createReportTopic(h.aws);
 });
 
 const names = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
 
 async function seed(unencrypted: string[], encrypted: string[] = []): Promise<string> {
-  const keyArn = await createKey(aws.kms);
-  await createGroups(aws.logs, unencrypted);
-  await createGroups(aws.logs, encrypted, { kmsKeyId: keyArn });
-  await em.resetRequestCounts();
+  const keyArn = await createKey(h.aws.kms);
+  await createGroups(h.aws.logs, unencrypted);
+  await createGroups(h.aws.logs, encrypted, { kmsKeyId: keyArn });
+  await h.em.resetRequestCounts();
   return keyArn;
 }
 
 function handlerFor(keyArn: string, env: Record<string, string> = {}, logger: Logger = silent) {
-  return buildHandler(
+  return h.buildHandler(
     {
       AWS_REGION: REGION,
       KMS_KEY_ID: keyArn,
@@ -99,7 +78,7 @@ describe('reliability against the emulator', () => {
   it('completes 1,000 groups under 30% injected faults and the 5 TPS DescribeLogGroups quota', async () => {
     // Prepare: 1,000 groups, 300 unencrypted.
     const keyArn = await seed(names('/app/u', 300), names('/app/e', 700));
-    await em.setFaults({
+    await h.em.setFaults({
       seed: 7,
       errorRates: {
         '*': { ThrottlingException: 0.2, ServiceUnavailableException: 0.05, OperationAbortedException: 0.05 },
@@ -114,9 +93,9 @@ describe('reliability against the emulator', () => {
     const seconds = (Date.now() - started) / 1000;
 
     // Assess
-    const stats = await em.stats();
-    await em.clearFaults();
-    const keys = await readGroupKeys(aws.logs);
+    const stats = await h.em.stats();
+    await h.em.clearFaults();
+    const keys = await readGroupKeys(h.aws.logs);
     expect(report.complete).toBe(true);
     expect(report.totals).toMatchObject({ scanned: 1000, alreadyEncrypted: 700, remediated: 300, failed: 0 });
     expectEachGroupOnce(report);
@@ -134,7 +113,7 @@ describe('reliability against the emulator', () => {
 
   it('skips a group deleted mid-run and remediates the others', async () => {
     const keyArn = await seed(['/a', '/gone', '/c']);
-    await em.setFaults({ groupErrors: { '/gone': 'ResourceNotFoundException' } });
+    await h.em.setFaults({ groupErrors: { '/gone': 'ResourceNotFoundException' } });
 
     const report = await handlerFor(keyArn)({}, lambdaContext());
 
@@ -143,13 +122,13 @@ describe('reliability against the emulator', () => {
       reason: 'group-deleted',
     });
     expect(report.totals).toMatchObject({ remediated: 2, skipped: 1, failed: 0 });
-    const keys = await readGroupKeys(aws.logs);
+    const keys = await readGroupKeys(h.aws.logs);
     expect([keys.get('/a'), keys.get('/c'), keys.has('/gone')]).toEqual([keyArn, keyArn, false]);
   });
 
   it('stops when the key is disabled after 50 associations: the rest are skipped with key-unusable', async () => {
     const keyArn = await seed(names('/svc/', 120));
-    await em.setFaults({ disableKeyAfterAssociations: 50 });
+    await h.em.setFaults({ disableKeyAfterAssociations: 50 });
 
     const report = await handlerFor(keyArn)({}, lambdaContext());
 
@@ -162,10 +141,10 @@ describe('reliability against the emulator', () => {
       code: 'KEY_NOT_ENABLED',
       message: expect.stringMatching(/During the run/),
     });
-    const keys = await readGroupKeys(aws.logs);
+    const keys = await readGroupKeys(h.aws.logs);
     expect([...keys.values()].filter((k) => k === keyArn)).toHaveLength(50);
     // The remaining groups were given up on, not hammered: a handful of attempts after the key went bad.
-    expect((await em.requestCounts())['logs.AssociateKmsKey']).toBeLessThanOrEqual(50 + 4);
+    expect((await h.em.requestCounts())['logs.AssociateKmsKey']).toBeLessThanOrEqual(50 + 4);
   });
 
   it('stops at a deadline with a resume token, and the resumed run finishes the sweep', async () => {
@@ -173,9 +152,9 @@ describe('reliability against the emulator', () => {
     const keyArn = await seed(names('/app/u', 150), names('/app/e', 250));
     const handler = handlerFor(keyArn);
     let associations = 0;
-    await em.resetRequestCounts();
+    await h.em.resetRequestCounts();
     const remaining = () => {
-      void em.requestCounts().then((c) => {
+      void h.em.requestCounts().then((c) => {
         associations = c['logs.AssociateKmsKey'] ?? 0;
       });
       return associations >= 60 ? 5_000 : 300_000;
@@ -196,7 +175,7 @@ describe('reliability against the emulator', () => {
     expect(new Set(finalNames).size).toBe(finalNames.length);
     expect(finalNames.length + first.totals.alreadyEncrypted + second.totals.alreadyEncrypted).toBe(400);
     expect(first.totals.remediated + second.totals.remediated).toBe(150);
-    const keys = await readGroupKeys(aws.logs);
+    const keys = await readGroupKeys(h.aws.logs);
     expect([...keys.values()].every((k) => k === keyArn)).toBe(true);
   });
 
@@ -210,9 +189,9 @@ describe('reliability against the emulator', () => {
       const keyArn = await seed(['/a', '/b']);
       if (mode === 'deleted') {
         const { DeleteTopicCommand } = await import('@aws-sdk/client-sns');
-        await aws.sns.send(new DeleteTopicCommand({ TopicArn: topic.topicArn }));
+        await h.aws.sns.send(new DeleteTopicCommand({ TopicArn: topic.topicArn }));
       } else {
-        await em.setFaults({ errorRates: { 'sns.Publish': { ServiceUnavailableException: 1 } } });
+        await h.em.setFaults({ errorRates: { 'sns.Publish': { ServiceUnavailableException: 1 } } });
       }
       const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
       const errorLog = jest.spyOn(logger, 'error');
@@ -228,17 +207,17 @@ describe('reliability against the emulator', () => {
       expect(failure).toBeInstanceOf(ReportPublishError);
       const logged = errorLog.mock.calls.find(([message]) => message === 'Report could not be published');
       expect((logged?.[1] as { report: Report } | undefined)?.report.totals).toMatchObject({ remediated: 2 });
-      const keys = await readGroupKeys(aws.logs);
+      const keys = await readGroupKeys(h.aws.logs);
       expect([keys.get('/a'), keys.get('/b')]).toEqual([keyArn, keyArn]);
-      if (mode === 'failing') expect((await em.requestCounts())['sns.Publish']).toBe(3);
+      if (mode === 'failing') expect((await h.em.requestCounts())['sns.Publish']).toBe(3);
 
       // A retry of the invocation (Lambda's async retry) changes nothing that is already in place.
-      await em.clearFaults();
-      await em.resetRequestCounts();
+      await h.em.clearFaults();
+      await h.em.resetRequestCounts();
       if (mode === 'failing') {
         const retry = await handlerFor(keyArn)({}, lambdaContext());
         expect(retry.totals).toMatchObject({ alreadyEncrypted: 2, remediated: 0 });
-        expect((await em.requestCounts())['logs.AssociateKmsKey'] ?? 0).toBe(0);
+        expect((await h.em.requestCounts())['logs.AssociateKmsKey'] ?? 0).toBe(0);
       }
     },
   );
@@ -255,7 +234,7 @@ describe('reliability against the emulator', () => {
       expect(report.totals.scanned).toBe(60);
       expect(report.totals.failed).toBe(0);
     }
-    const keys = await readGroupKeys(aws.logs);
+    const keys = await readGroupKeys(h.aws.logs);
     expect([...keys.values()].every((k) => k === keyArn)).toBe(true);
   });
 
@@ -293,7 +272,7 @@ describe('reliability against the emulator', () => {
       }),
       { numRuns: 300 },
     );
-    expect(await em.requestCounts()).toEqual({});
+    expect(await h.em.requestCounts()).toEqual({});
     console.log(`malformed-event property test: ${cases} cases, 0 AWS requests`);
   });
 });

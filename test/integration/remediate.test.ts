@@ -1,12 +1,5 @@
-/**
- * The real handler, its real SDK clients and the wire protocol, against the emulator.
- * Each test seeds a fresh account; the emulator's own state and request counts are the
- * evidence, not the handler's word.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigError, EventError } from '../../lib/errors';
 import type { Report } from '../../lib/types';
-import { type Emulator, emulatorEnv, startEmulator } from '../emulator/emulator';
 import {
   ACCOUNT,
   createGroups,
@@ -18,45 +11,23 @@ import {
   type ReportTopic,
   readGroupKeys,
   receiveReports,
-  type SeedClients,
   seedClients,
 } from '../support/aws-seed';
+import { silentLogger, useEmulator } from '../support/emulator-harness';
 import { lambdaContext } from '../support/lambda-context';
 
-type HandlerModule = typeof import('../../handlers/remediate');
-let buildHandler: HandlerModule['buildHandler'];
-let coldStartHandler: HandlerModule['handler'];
-let em: Emulator;
-let aws: SeedClients;
+const h = useEmulator();
+const silent = silentLogger();
 let topic: ReportTopic;
-const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
-
-beforeAll(async () => {
-  em = await startEmulator();
-  // The handler's clients find the emulator the way users point them anywhere: AWS_ENDPOINT_URL.
-  Object.assign(process.env, emulatorEnv(em), {
-    KMS_KEY_ID: 'alias/logs-kms-remediator',
-    REPORT_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:logs-kms-remediator-reports`,
-    REPORT_WHEN: 'always',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  // Imported only now: the module reads its configuration at load time, as Lambda's cold start does.
-  ({ buildHandler, handler: coldStartHandler } = await import('../../handlers/remediate'));
-  aws = seedClients(em.endpoint);
-});
-
-afterAll(async () => {
-  await em?.stop();
-});
 
 beforeEach(async () => {
-  await em.reset();
-  topic = await createReportTopic(aws);
-  await em.resetRequestCounts();
+  await h.em.reset();
+  topic = await createReportTopic(h.aws);
+  await h.em.resetRequestCounts();
 });
 
 async function invoke(env: Record<string, string>, event: unknown = {}): Promise<Report> {
-  const handler = buildHandler(
+  const handler = h.buildHandler(
     { AWS_REGION: REGION, REPORT_TOPIC_ARN: topic.topicArn, REPORT_WHEN: 'always', ...env },
     silent,
   );
@@ -64,14 +35,14 @@ async function invoke(env: Record<string, string>, event: unknown = {}): Promise
 }
 
 async function setUp(groups: { unencrypted?: string[]; encrypted?: string[] }, key: KeyOptions = {}) {
-  const keyArn = await createKey(aws.kms, key);
-  await createGroups(aws.logs, groups.unencrypted ?? []);
-  await createGroups(aws.logs, groups.encrypted ?? [], { kmsKeyId: keyArn });
-  await em.resetRequestCounts();
+  const keyArn = await createKey(h.aws.kms, key);
+  await createGroups(h.aws.logs, groups.unencrypted ?? []);
+  await createGroups(h.aws.logs, groups.encrypted ?? [], { kmsKeyId: keyArn });
+  await h.em.resetRequestCounts();
   return keyArn;
 }
 
-const count = async (operation: string) => (await em.requestCounts())[operation] ?? 0;
+const count = async (operation: string) => (await h.em.requestCounts())[operation] ?? 0;
 
 describe('remediation against the emulator', () => {
   it('runs the exported handler with the configuration read at cold start', async () => {
@@ -80,11 +51,11 @@ describe('remediation against the emulator', () => {
       { alias: 'alias/logs-kms-remediator' },
     );
 
-    const report = await coldStartHandler({}, lambdaContext());
+    const report = await h.coldStartHandler({}, lambdaContext());
 
     expect(report.totals).toMatchObject({ scanned: 1, remediated: 1 });
-    expect((await readGroupKeys(aws.logs)).get('/aws/lambda/orders')).toBe(keyArn);
-    expect(await receiveReports(aws.sqs, topic.queueUrl)).toHaveLength(1);
+    expect((await readGroupKeys(h.aws.logs)).get('/aws/lambda/orders')).toBe(keyArn);
+    expect(await receiveReports(h.aws.sqs, topic.queueUrl)).toHaveLength(1);
   });
 
   it('resolves an alias to the key ARN and associates the ARN', async () => {
@@ -93,7 +64,7 @@ describe('remediation against the emulator', () => {
     const report = await invoke({ KMS_KEY_ID: 'alias/logs-at-rest' });
 
     expect(report.key).toMatchObject({ requested: 'alias/logs-at-rest', arn: keyArn, usable: true });
-    expect((await readGroupKeys(aws.logs)).get('/aws/rds/db/general')).toBe(keyArn);
+    expect((await readGroupKeys(h.aws.logs)).get('/aws/rds/db/general')).toBe(keyArn);
   });
 
   it('pages through 230 groups and encrypts every one', async () => {
@@ -105,7 +76,7 @@ describe('remediation against the emulator', () => {
     expect(report.totals).toMatchObject({ scanned: 230, alreadyEncrypted: 30, remediated: 200, failed: 0 });
     expect(await count('logs.DescribeLogGroups')).toBe(5);
     expect(await count('logs.AssociateKmsKey')).toBe(200);
-    const keys = await readGroupKeys(aws.logs);
+    const keys = await readGroupKeys(h.aws.logs);
     expect([...keys.values()].every((k) => k === keyArn)).toBe(true);
   });
 
@@ -118,7 +89,7 @@ describe('remediation against the emulator', () => {
     expect(report.totals).toMatchObject({ wouldRemediate: 2, remediated: 0, alreadyEncrypted: 1 });
     expect(await count('logs.AssociateKmsKey')).toBe(0);
     expect(await count('logs.DisassociateKmsKey')).toBe(0);
-    const keys = await readGroupKeys(aws.logs);
+    const keys = await readGroupKeys(h.aws.logs);
     expect([keys.get('/a'), keys.get('/b')]).toEqual([undefined, undefined]);
   });
 
@@ -143,7 +114,7 @@ describe('remediation against the emulator', () => {
   });
 
   it('refuses a key in another region', async () => {
-    const otherRegion = seedClients(em.endpoint, 'eu-west-1');
+    const otherRegion = seedClients(h.em.endpoint, 'eu-west-1');
     const keyArn = await createKey(otherRegion.kms, { policy: keyPolicy('*', 'eu-west-1') });
     await setUp({ unencrypted: ['/a'] });
 
@@ -161,7 +132,7 @@ describe('remediation against the emulator', () => {
 
     const report = await invoke({ KMS_KEY_ID: keyArn });
 
-    const keys = await readGroupKeys(aws.logs);
+    const keys = await readGroupKeys(h.aws.logs);
     expect(keys.get('/aws/rds/instance/db/general')).toBe(keyArn);
     expect(keys.get('/aws/rds/instance/db/error')).toBe(keyArn);
     expect(keys.get('/aws/lambda/fn')).toBeUndefined();
@@ -174,7 +145,7 @@ describe('remediation against the emulator', () => {
 
   it('skips a DELIVERY-class group', async () => {
     const keyArn = await setUp({ unencrypted: ['/std'] });
-    await createGroups(aws.logs, ['/aws/vendedlogs/delivery'], { logGroupClass: 'DELIVERY' });
+    await createGroups(h.aws.logs, ['/aws/vendedlogs/delivery'], { logGroupClass: 'DELIVERY' });
 
     const report = await invoke({ KMS_KEY_ID: keyArn });
 
@@ -189,8 +160,8 @@ describe('remediation against the emulator', () => {
     const keyArn = await setUp({
       unencrypted: ['/aws/rds/a', '/aws/rds/test/b', '/aws/lambda/c'],
     });
-    await createGroups(aws.logs, ['/aws/rds/tagged'], { tags: { 'encryption-exempt': 'true' } });
-    await em.resetRequestCounts();
+    await createGroups(h.aws.logs, ['/aws/rds/tagged'], { tags: { 'encryption-exempt': 'true' } });
+    await h.em.resetRequestCounts();
 
     const report = await invoke({
       KMS_KEY_ID: keyArn,
@@ -209,7 +180,7 @@ describe('remediation against the emulator', () => {
       '/aws/rds/tagged': 'exclude-tag',
     });
     expect(await count('logs.ListTagsForResource')).toBe(2);
-    expect((await readGroupKeys(aws.logs)).get('/aws/rds/tagged')).toBeUndefined();
+    expect((await readGroupKeys(h.aws.logs)).get('/aws/rds/tagged')).toBeUndefined();
   });
 
   it('stops at maxRemediations', async () => {
@@ -227,14 +198,14 @@ describe('remediation against the emulator', () => {
     const report = await invoke({ KMS_KEY_ID: keyArn }, { logGroupNamePrefix: '/aws/rds/' });
 
     expect(report.totals).toMatchObject({ scanned: 1, remediated: 1 });
-    expect((await readGroupKeys(aws.logs)).get('/aws/lambda/b')).toBeUndefined();
+    expect((await readGroupKeys(h.aws.logs)).get('/aws/lambda/b')).toBeUndefined();
   });
 
   it('delivers the report to a subscribed queue with subject, attributes and JSON body', async () => {
     const keyArn = await setUp({ unencrypted: ['/a'], encrypted: ['/b'] });
 
     const returned = await invoke({ KMS_KEY_ID: keyArn }, { dryRun: true });
-    const [received, ...more] = await receiveReports(aws.sqs, topic.queueUrl);
+    const [received, ...more] = await receiveReports(h.aws.sqs, topic.queueUrl);
 
     expect(more).toHaveLength(0);
     expect(received?.subject).toBe(`[DRY RUN] Log encryption ${ACCOUNT} ${REGION}: 1 would remediate`);
@@ -248,7 +219,7 @@ describe('remediation against the emulator', () => {
     expect(received?.report).toMatchObject({ schemaVersion: 1, account: ACCOUNT, region: REGION });
 
     // The message as sent carries the text rendering for people beside the JSON for machines.
-    const [sent] = await em.publishedMessages();
+    const [sent] = await h.em.publishedMessages();
     expect(sent?.MessageStructure).toBe('json');
     const renderings = JSON.parse(sent?.Message ?? '{}') as Record<string, string>;
     expect(Object.keys(renderings).sort()).toEqual(['default', 'email', 'http', 'https', 'lambda', 'sqs']);
@@ -265,7 +236,7 @@ describe('remediation against the emulator', () => {
     await invoke({ KMS_KEY_ID: keyArn, REPORT_WHEN: 'findings' });
 
     expect(await count('sns.Publish')).toBe(0);
-    expect(await receiveReports(aws.sqs, topic.queueUrl)).toHaveLength(0);
+    expect(await receiveReports(h.aws.sqs, topic.queueUrl)).toHaveLength(0);
   });
 
   it.each([
@@ -279,16 +250,16 @@ describe('remediation against the emulator', () => {
 
     expect(failure).toBeInstanceOf(EventError);
     expect(failure).toMatchObject({ field });
-    expect(await em.requestCounts()).toEqual({});
+    expect(await h.em.requestCounts()).toEqual({});
   });
 
   it('rejects a bad setting by name, before any AWS call', async () => {
     expect(() =>
-      buildHandler({ AWS_REGION: REGION, REPORT_TOPIC_ARN: topic.topicArn, KMS_KEY_ID: 'my-key' }, silent),
+      h.buildHandler({ AWS_REGION: REGION, REPORT_TOPIC_ARN: topic.topicArn, KMS_KEY_ID: 'my-key' }, silent),
     ).toThrow(ConfigError);
     expect(() =>
-      buildHandler({ AWS_REGION: REGION, REPORT_TOPIC_ARN: topic.topicArn, KMS_KEY_ID: 'my-key' }, silent),
+      h.buildHandler({ AWS_REGION: REGION, REPORT_TOPIC_ARN: topic.topicArn, KMS_KEY_ID: 'my-key' }, silent),
     ).toThrow(/KMS_KEY_ID="my-key"/);
-    expect(await em.requestCounts()).toEqual({});
+    expect(await h.em.requestCounts()).toEqual({});
   });
 });

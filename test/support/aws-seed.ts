@@ -25,6 +25,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { buildLogsPolicyStatement, LOGS_ARN_CONTEXT_KEY } from '../../lib/key-policy';
 import type { Report } from '../../lib/types';
 
 export const ACCOUNT = '123456789012';
@@ -59,16 +60,11 @@ export function keyPolicy(groupPattern: string | null = '*', region = REGION, ac
     },
   ];
   if (groupPattern !== null) {
+    const statement = buildLogsPolicyStatement({ partition: 'aws', region, account });
     statements.push({
-      Sid: 'AllowCloudWatchLogs',
-      Effect: 'Allow',
-      Principal: { Service: `logs.${region}.amazonaws.com` },
-      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      Resource: '*',
+      ...statement,
       Condition: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${region}:${account}:log-group:${groupPattern}`,
-        },
+        ArnLike: { [LOGS_ARN_CONTEXT_KEY]: `arn:aws:logs:${region}:${account}:log-group:${groupPattern}` },
       },
     });
   }

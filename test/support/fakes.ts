@@ -4,6 +4,7 @@
  */
 import type { Config } from '../../lib/config';
 import { AwsCallError, type AwsErrorKind } from '../../lib/errors';
+import { buildLogsPolicyStatement } from '../../lib/key-policy';
 import type { LogPort, Ports } from '../../lib/ports';
 import type { KeyFacts, LogGroup } from '../../lib/types';
 
@@ -12,16 +13,11 @@ export const ACCOUNT = '123456789012';
 export const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:reports`;
 
-export const LOGS_STATEMENT = {
-  Sid: 'AllowCloudWatchLogs',
-  Effect: 'Allow',
-  Principal: { Service: `logs.${REGION}.amazonaws.com` },
-  Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-  Resource: '*',
-  Condition: {
-    ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:*` },
-  },
-};
+export const LOGS_STATEMENT = buildLogsPolicyStatement({
+  partition: 'aws',
+  region: REGION,
+  account: ACCOUNT,
+});
 export const ROOT_STATEMENT = {
   Sid: 'EnableRootAccess',
   Effect: 'Allow',

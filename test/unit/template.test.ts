@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { loadConfig } from '../../lib/config';
+import { assessPolicyScope, buildLogsPolicyStatement, parseKeyPolicy } from '../../lib/key-policy';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -647,17 +648,18 @@ describe('serverless package: the key', () => {
         Action: 'kms:*',
         Resource: '*',
       },
-      {
-        Sid: 'AllowCloudWatchLogsForLogGroupsInThisAccount',
-        Effect: 'Allow',
-        Principal: { Service: `logs.${REGION}.amazonaws.com` },
-        Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        Resource: '*',
-        Condition: {
-          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:*` },
-        },
-      },
+      // The very statement the report recommends as policyFix: one definition of what Logs needs.
+      buildLogsPolicyStatement({ partition: 'aws', region: REGION, account: ACCOUNT }),
     ]);
+  });
+
+  it('is judged usable for every log group of the account by the project’s own key-policy evaluator', () => {
+    const key = stackOf('created').resource('RemediatorKey');
+    const parsed = parseKeyPolicy(JSON.stringify({ Statement: statementsOf(key.Properties.KeyPolicy) }));
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(assessPolicyScope(parsed.policy, { partition: 'aws', region: REGION, account: ACCOUNT })).toEqual({
+      scope: 'all-groups',
+    });
   });
 
   it('is aliased alias/logs-kms-remediator', () => {
