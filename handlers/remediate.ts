@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseArn } from '../lib/arn';
@@ -14,30 +15,43 @@ import { createLogGroupsAdapter } from '../lib/aws/log-groups';
 import { createReportsAdapter } from '../lib/aws/sns';
 import { type Env, loadConfig } from '../lib/config';
 import { parseEvent } from '../lib/event';
+import { createMetricsAdapter } from '../lib/metrics-emf';
 import type { Ports } from '../lib/ports';
-import { runRemediation } from '../lib/remediate';
+import { runRemediation, type SweepContinuation } from '../lib/remediate';
+import { METRICS_NAMESPACE } from '../lib/run-metrics';
 import type { Report } from '../lib/types';
 
+const SERVICE_NAME = 'logs-kms-remediator';
+
 /** Build a handler for an environment. Exported for tests; Lambda uses `handler` below. */
-export function buildHandler(env: Env, logger = new Logger({ serviceName: 'logs-kms-remediator' })) {
+export function buildHandler(
+  env: Env,
+  logger = new Logger({ serviceName: SERVICE_NAME }),
+  metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+) {
   const config = loadConfig(env);
   const clients = createClients({ region: config.region, maxAttempts: config.maxAttempts });
   const ports: Ports = {
-    logGroups: createLogGroupsAdapter(clients.logs),
+    logGroups: createLogGroupsAdapter(clients.logs, {
+      describeTps: config.describeLogGroupsTps,
+      associateTps: config.associateTps,
+    }),
     keys: createKeysAdapter(clients.kms),
     reports: createReportsAdapter(clients.sns),
+    metrics: createMetricsAdapter(metrics),
     log: logger,
     now: () => new Date(),
   };
 
-  const run = async (event: unknown, context: Context): Promise<Report> => {
+  const run = async (event: unknown, context: Context): Promise<Report | SweepContinuation> => {
     const request = parseEvent(event);
-    const { report } = await runRemediation(config, request, ports, {
+    const { report, continuation } = await runRemediation(config, request, ports, {
       runId: context.awsRequestId || randomUUID(),
       ...accountOf(context),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
     });
-    return report;
+    // Step Functions loops while the answer carries a sweep to continue.
+    return continuation ?? report;
   };
 
   return middy(run).use(injectLambdaContext(logger));

@@ -27,6 +27,10 @@ export interface Config {
   maxAttempts: number;
   /** How many AssociateKmsKey calls may be in flight at once. */
   associateConcurrency: number;
+  /** DescribeLogGroups calls per second at most (AWS's quota is 5 per account and region); 0: unpaced. */
+  describeLogGroupsTps: number;
+  /** AssociateKmsKey calls per second at most; 0: unpaced. */
+  associateTps: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -54,6 +58,9 @@ export function loadConfig(env: Env): Readonly<Config> {
     reportWhen: parseReportWhen(env.REPORT_WHEN),
     maxAttempts: parseInteger('MAX_ATTEMPTS', env.MAX_ATTEMPTS, 8, 1, 20),
     associateConcurrency: parseInteger('ASSOCIATE_CONCURRENCY', env.ASSOCIATE_CONCURRENCY, 4, 1, 32),
+    describeLogGroupsTps: parseInteger('DESCRIBE_LOG_GROUPS_TPS', env.DESCRIBE_LOG_GROUPS_TPS, 5, 0, 100),
+    // AWS publishes no quota for AssociateKmsKey; 5 per second is that of its sibling control-plane calls.
+    associateTps: parseInteger('ASSOCIATE_TPS', env.ASSOCIATE_TPS, 5, 0, 100),
   });
 }
 

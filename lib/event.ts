@@ -5,6 +5,7 @@
  */
 import { EventError } from './errors';
 import { decodeResumeToken, type ScanPosition } from './resume-token';
+import { parseSweepState, type SweepState } from './sweep';
 import type { ReportWhen } from './types';
 
 export interface RunRequest {
@@ -19,9 +20,18 @@ export interface RunRequest {
   report?: ReportWhen;
   /** Where an earlier, incomplete run stopped (from its report's `resumeToken`). */
   resumeFrom?: ScanPosition;
+  /** Set when Step Functions drives a sweep: the state so far, undefined for its first invocation. */
+  sweep?: { state: SweepState | undefined };
 }
 
-const MANUAL_FIELDS = ['dryRun', 'logGroupNamePrefix', 'maxRemediations', 'report', 'resumeToken'] as const;
+const MANUAL_FIELDS = [
+  'dryRun',
+  'logGroupNamePrefix',
+  'maxRemediations',
+  'report',
+  'resumeToken',
+  'sweep',
+] as const;
 type ManualField = (typeof MANUAL_FIELDS)[number];
 
 // DescribeLogGroups' own constraint on logGroupNamePrefix.
@@ -109,6 +119,7 @@ function parseManualEvent(event: Record<string, unknown>): RunRequest {
     request.resumeFrom = position;
     if (position.logGroupNamePrefix !== undefined) request.logGroupNamePrefix = position.logGroupNamePrefix;
   }
+  if (event.sweep !== undefined) request.sweep = { state: parseSweepState(event.sweep) };
   return request;
 }
 

@@ -3,6 +3,7 @@
  * these with the SDK; tests implement them with in-memory fakes.
  * Every method throws AwsCallError (never an SDK error) when AWS says no.
  */
+import type { RunMetric } from './run-metrics';
 import type { KeyFacts, LogGroupPage } from './types';
 
 export interface LogGroupsPort {
@@ -39,10 +40,16 @@ export interface LogPort {
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
+export interface MetricsPort {
+  /** Emit the figures of one run. */
+  recordRun(metrics: RunMetric[]): void;
+}
+
 export interface Ports {
   logGroups: LogGroupsPort;
   keys: KeysPort;
   reports: ReportsPort;
+  metrics: MetricsPort;
   log: LogPort;
   /** Injected so tests control time. */
   now: () => Date;

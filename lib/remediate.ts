@@ -14,12 +14,18 @@ import { createPatternSet } from './patterns';
 import { decideGroup, hasExcludeTag, type Scope } from './plan';
 import { createPool } from './pool';
 import type { LogPort, Ports } from './ports';
+import { prefetch } from './prefetch';
 import { buildReport, renderSnsMessage, reportStatus, shouldPublish } from './report';
 import { encodeResumeToken, type ScanPosition } from './resume-token';
+import { computeRunMetrics } from './run-metrics';
+import { mergeSweep, type SweepState, sweepReport } from './sweep';
 import type { Finding, GroupOutcome, KeyProblemCode, KeyReport, LogGroup, Report } from './types';
 
 /** Time kept back from the Lambda deadline to finish in-flight calls and publish the report. */
 export const DEADLINE_MARGIN_MS = 20_000;
+
+/** DescribeLogGroups pages read ahead of the decisions, so scanning overlaps the associations. */
+export const PREFETCH_PAGES = 10;
 
 /** Association failures pointing at the key between two checks of the key. */
 export const KEY_FAILURE_THRESHOLD = 3;
@@ -39,6 +45,14 @@ export interface RunResult {
   /** The report as published (its group list trimmed to SNS's limit). */
   report: Report;
   published: boolean;
+  /** In a sweep that is not finished: what the next invocation needs. */
+  continuation?: SweepContinuation;
+}
+
+/** What Step Functions passes to the next invocation of a sweep. */
+export interface SweepContinuation {
+  resumeToken: string;
+  sweep: SweepState;
 }
 
 export async function runRemediation(
@@ -119,10 +133,13 @@ export async function runRemediation(
   let pageToken = resume?.pageToken;
   let skip = resume?.skip ?? 0;
   try {
-    const pages = ports.logGroups.scanLogGroups({
-      ...(request.logGroupNamePrefix ? { logGroupNamePrefix: request.logGroupNamePrefix } : {}),
-      ...(pageToken ? { startingToken: pageToken } : {}),
-    });
+    const pages = prefetch(
+      ports.logGroups.scanLogGroups({
+        ...(request.logGroupNamePrefix ? { logGroupNamePrefix: request.logGroupNamePrefix } : {}),
+        ...(pageToken ? { startingToken: pageToken } : {}),
+      }),
+      PREFETCH_PAGES,
+    );
     scan: for await (const page of pages) {
       for (const [index, group] of page.groups.entries()) {
         // The groups a resumed run's predecessor already accounted for.
@@ -187,7 +204,19 @@ export async function runRemediation(
     outcomes,
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
   });
-  return publish(report, request.report ?? config.reportWhen, config.reportTopicArn, ports);
+  const reportWhen = request.report ?? config.reportWhen;
+  if (!request.sweep) return publish(report, reportWhen, config.reportTopicArn, ports);
+
+  // A sweep publishes once, at its end, with the totals of every invocation.
+  const sweep = mergeSweep(request.sweep.state, report);
+  if (report.resumeToken) {
+    log.info('Sweep continues in another invocation', {
+      invocations: sweep.invocations,
+      totals: sweep.totals,
+    });
+    return { report, published: false, continuation: { resumeToken: report.resumeToken, sweep } };
+  }
+  return publish(sweepReport(sweep, report), reportWhen, config.reportTopicArn, ports);
 }
 
 function prefixOf(request: RunRequest): { logGroupNamePrefix?: string } {
@@ -265,6 +294,7 @@ async function publish(
   const sns = renderSnsMessage(report);
   const status = reportStatus(report);
   ports.log.info('Run finished', { status, totals: report.totals, complete: report.complete });
+  ports.metrics.recordRun(computeRunMetrics(report));
   if (!shouldPublish(report, when)) return { report: sns.report, published: false };
   try {
     await ports.reports.publishReport({

@@ -58,12 +58,16 @@ export function computeTotals(alreadyEncrypted: number, outcomes: readonly Group
   };
 }
 
-export function buildReport(run: RunSummary): Report {
+/** Failures first, then by name: the order of the report's group list. */
+export function sortGroups(groups: readonly GroupOutcome[]): GroupOutcome[] {
   const rank = (g: GroupOutcome) => OUTCOME_ORDER.indexOf(g.outcome);
-  const groups = [...run.outcomes].sort(
-    (a, b) =>
-      rank(a) - rank(b) || (a.logGroupName < b.logGroupName ? -1 : a.logGroupName > b.logGroupName ? 1 : 0),
-  );
+  const byName = (a: GroupOutcome, b: GroupOutcome) =>
+    a.logGroupName < b.logGroupName ? -1 : a.logGroupName > b.logGroupName ? 1 : 0;
+  return [...groups].sort((a, b) => rank(a) - rank(b) || byName(a, b));
+}
+
+export function buildReport(run: RunSummary): Report {
+  const groups = sortGroups(run.outcomes);
   return {
     schemaVersion: 1,
     runId: run.runId,

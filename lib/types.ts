@@ -134,6 +134,8 @@ export interface Report {
   /** False when the run stopped early (deadline); `resumeToken` then continues it. */
   complete: boolean;
   resumeToken?: string;
+  /** For a sweep of several invocations (Step Functions), how many it took. */
+  invocations?: number;
   /** Set when the scan itself failed after retries; the report then covers the groups scanned so far. */
   scanError?: { code: string; message: string };
   key: KeyReport;

@@ -12,6 +12,7 @@ import {
   paginateDescribeLogGroups,
   type LogGroup as SdkLogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { createPacer, type Pacer } from '../pacer';
 import type { LogGroupsPort } from '../ports';
 import type { LogGroup, LogGroupPage } from '../types';
 import { callAws, toAwsCallError } from './errors';
@@ -19,7 +20,29 @@ import { callAws, toAwsCallError } from './errors';
 /** DescribeLogGroups' largest page. */
 export const DESCRIBE_PAGE_SIZE = 50;
 
-export function createLogGroupsAdapter(client: CloudWatchLogsClient): LogGroupsPort {
+export interface LogGroupsAdapterOptions {
+  /** DescribeLogGroups calls per second at most; 0 or absent: unpaced. */
+  describeTps?: number;
+  /** AssociateKmsKey calls per second at most; 0 or absent: unpaced. */
+  associateTps?: number;
+}
+
+export function createLogGroupsAdapter(
+  client: CloudWatchLogsClient,
+  options: LogGroupsAdapterOptions = {},
+): LogGroupsPort {
+  const pacers: Record<string, Pacer> = {
+    DescribeLogGroupsCommand: createPacer(options.describeTps ?? 0),
+    AssociateKmsKeyCommand: createPacer(options.associateTps ?? 0),
+  };
+  // Inside the retry loop, so retries are paced too: AWS counts them against the quota.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      await pacers[context.commandName ?? '']?.acquire();
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low' },
+  );
   return {
     async *scanLogGroups({ logGroupNamePrefix, startingToken }): AsyncIterable<LogGroupPage> {
       const pages = paginateDescribeLogGroups(

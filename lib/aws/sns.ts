@@ -2,6 +2,9 @@
  * SNS adapter: publishes the report.
  *
  * IAM: sns:Publish
+ * The topic is encrypted with a customer-managed key, so a publisher also needs, on that key:
+ * IAM: kms:GenerateDataKey
+ * IAM: kms:Decrypt
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { ReportsPort } from '../ports';

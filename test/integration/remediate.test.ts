@@ -13,7 +13,7 @@ import {
   receiveReports,
   seedClients,
 } from '../support/aws-seed';
-import { silentLogger, useEmulator } from '../support/emulator-harness';
+import { asReport, silentLogger, TEST_ENV, useEmulator } from '../support/emulator-harness';
 import { lambdaContext } from '../support/lambda-context';
 
 const h = useEmulator();
@@ -27,11 +27,8 @@ beforeEach(async () => {
 });
 
 async function invoke(env: Record<string, string>, event: unknown = {}): Promise<Report> {
-  const handler = h.buildHandler(
-    { AWS_REGION: REGION, REPORT_TOPIC_ARN: topic.topicArn, REPORT_WHEN: 'always', ...env },
-    silent,
-  );
-  return handler(event, lambdaContext());
+  const handler = h.buildHandler({ ...TEST_ENV, REPORT_TOPIC_ARN: topic.topicArn, ...env }, silent);
+  return asReport(await handler(event, lambdaContext()));
 }
 
 async function setUp(groups: { unencrypted?: string[]; encrypted?: string[] }, key: KeyOptions = {}) {
@@ -51,7 +48,7 @@ describe('remediation against the emulator', () => {
       { alias: 'alias/logs-kms-remediator' },
     );
 
-    const report = await h.coldStartHandler({}, lambdaContext());
+    const report = asReport(await h.coldStartHandler({}, lambdaContext()));
 
     expect(report.totals).toMatchObject({ scanned: 1, remediated: 1 });
     expect((await readGroupKeys(h.aws.logs)).get('/aws/lambda/orders')).toBe(keyArn);

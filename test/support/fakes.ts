@@ -6,6 +6,7 @@ import type { Config } from '../../lib/config';
 import { AwsCallError, type AwsErrorKind } from '../../lib/errors';
 import { buildLogsPolicyStatement } from '../../lib/key-policy';
 import type { LogPort, Ports } from '../../lib/ports';
+import type { RunMetric } from '../../lib/run-metrics';
 import type { KeyFacts, LogGroup } from '../../lib/types';
 
 export const REGION = 'us-east-1';
@@ -60,6 +61,8 @@ export function baseConfig(overrides: Partial<Config> = {}): Config {
     reportWhen: 'always',
     maxAttempts: 3,
     associateConcurrency: 4,
+    describeLogGroupsTps: 0,
+    associateTps: 0,
     ...overrides,
   };
 }
@@ -84,6 +87,7 @@ export interface Calls {
   listTags: string[];
   readKeyFacts: string[];
   published: { topicArn: string; subject: string; message: string; attributes: Record<string, string> }[];
+  metrics: RunMetric[][];
   maxConcurrentAssociations: number;
 }
 
@@ -100,6 +104,7 @@ export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Ca
     listTags: [],
     readKeyFacts: [],
     published: [],
+    metrics: [],
     maxConcurrentAssociations: 0,
   };
   const logs: LogLine[] = [];
@@ -116,6 +121,7 @@ export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Ca
 
   const ports: Ports = {
     log: logPort,
+    metrics: { recordRun: (runMetrics) => calls.metrics.push(runMetrics) },
     now: () => {
       clock += 1000;
       return new Date(clock);

@@ -41,6 +41,8 @@ describe('loadConfig', () => {
         reportWhen: 'findings',
         maxAttempts: 8,
         associateConcurrency: 4,
+        describeLogGroupsTps: 5,
+        associateTps: 5,
       });
       expect(config).not.toHaveProperty('excludeTag');
     });

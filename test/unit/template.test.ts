@@ -1,43 +1,41 @@
 /**
  * The CloudFormation template `serverless package` produces from serverless.yml.
  *
- * beforeAll packages three variants once each, concurrently, every one in its own copy of the
- * working tree (osls builds in ./.serverless and serverless-esbuild in ./.esbuild, so two
- * packagings of one tree would trample each other, and the tree itself stays untouched):
+ * The variants are packaged once each, concurrently, in copies of the working tree
+ * (test/support/package-stack.ts):
  *   created   no kmsKeyId: the stack creates the key
  *   keyArn    --param="kmsKeyId=<key ARN>"
  *   aliasName --param="kmsKeyId=alias/..."
  *
  * The key-dependent parts of the template are CloudFormation Conditions over the template
  * parameter KmsKeyId (whose Default is the osls param), so the templates differ only in that
- * Default. `Stack` below evaluates a template the way CloudFormation would for given parameter
- * values (conditions, Fn::If, Fn::Sub, Fn::Select/Split/Join, Ref of parameters and pseudo
- * parameters), leaving Ref/Fn::GetAtt of resources as they are; that is how the other key forms
- * (key id, alias ARN) and the e-mail subscription are checked without packaging again.
+ * Default. `Stack` (test/support/cfn-stack.ts) evaluates a template the way CloudFormation
+ * would for given parameter values; that is how the other key forms (key id, alias ARN) and
+ * the e-mail subscription are checked without packaging again.
  */
-import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { inflateRawSync } from 'node:zlib';
 import { loadConfig } from '../../lib/config';
 import { assessPolicyScope, buildLogsPolicyStatement, parseKeyPolicy } from '../../lib/key-policy';
+import { METRICS_NAMESPACE, RUN_METRIC_NAMES } from '../../lib/run-metrics';
+import { cfnLint } from '../support/cfn-lint';
+import {
+  asList,
+  isObject,
+  type Json,
+  type JsonObject,
+  referencedResources,
+  Stack,
+  type Statement,
+  statementsOf,
+  TEST_PLACE,
+  withoutSid,
+} from '../support/cfn-stack';
+import { ROOT, usePackagedStacks } from '../support/package-stack';
+import { unzip } from '../support/zip';
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-const ROOT = join(__dirname, '..', '..');
-const PACKAGE_TIMEOUT_MS = 120_000;
-
-const ACCOUNT = '123456789012';
-const REGION = 'us-east-1';
-const PSEUDO: Readonly<Record<string, string>> = {
-  'AWS::Partition': 'aws',
-  'AWS::Region': REGION,
-  'AWS::AccountId': ACCOUNT,
-};
+const { account: ACCOUNT, region: REGION } = TEST_PLACE;
 
 const KEY_UUID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_UUID}`;
@@ -45,294 +43,21 @@ const ALIAS_NAME = 'alias/my-logs-key';
 const ANY_KEY_HERE = `arn:aws:kms:${REGION}:${ACCOUNT}:key/*`;
 const ALIAS_CONDITION: JsonObject = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ALIAS_NAME } };
 const CREATED_KEY_ARN: Json = { 'Fn::GetAtt': ['RemediatorKey', 'Arn'] };
+const TOPIC_KEY_ARN: Json = { 'Fn::GetAtt': ['ReportTopicKey', 'Arn'] };
+const QUEUE_ARN: Json = { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] };
 
 const VARIANTS = {
-  created: [],
-  keyArn: [`--param=kmsKeyId=${KEY_ARN}`],
-  aliasName: [`--param=kmsKeyId=${ALIAS_NAME}`],
-} as const;
+  created: {},
+  keyArn: { params: { kmsKeyId: KEY_ARN } },
+  aliasName: { params: { kmsKeyId: ALIAS_NAME } },
+};
 type Variant = keyof typeof VARIANTS;
+const ALL_VARIANTS = Object.keys(VARIANTS) as Variant[];
 
-// ---------------------------------------------------------------------------------------------
-// Template types and a small CloudFormation evaluator
-
-interface Resource {
-  Type: string;
-  Condition?: string;
-  DeletionPolicy?: string;
-  UpdateReplacePolicy?: string;
-  DependsOn?: string | string[];
-  Properties: JsonObject;
-}
-
-interface Template {
-  Parameters: Record<string, { Type: string; Default: string; AllowedPattern?: string }>;
-  Conditions: Record<string, Json>;
-  Resources: Record<string, Resource>;
-  Outputs: Record<string, { Condition?: string; Value: Json }>;
-}
-
-interface Statement {
-  Sid?: string;
-  Effect: 'Allow' | 'Deny';
-  Principal?: Json;
-  Action?: string | string[];
-  NotAction?: string | string[];
-  Resource?: Json;
-  Condition?: JsonObject;
-}
-
-const NO_VALUE = Symbol('AWS::NoValue');
-type Resolved = Json | typeof NO_VALUE;
-
-const isValue = (value: Resolved): value is Json => value !== NO_VALUE;
-const isObject = (value: Json | undefined): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** A template as CloudFormation would deploy it for the given parameter values. */
-class Stack {
-  readonly parameters: Record<string, string>;
-  private readonly conditionValues = new Map<string, boolean>();
-
-  constructor(
-    readonly template: Template,
-    overrides: Record<string, string> = {},
-  ) {
-    this.parameters = {};
-    for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
-      this.parameters[name] = parameter.Default;
-    }
-    Object.assign(this.parameters, overrides);
-  }
-
-  condition(name: string): boolean {
-    let value = this.conditionValues.get(name);
-    if (value === undefined) {
-      const definition = this.template.Conditions?.[name];
-      if (definition === undefined) throw new Error(`no condition ${name}`);
-      const resolved = this.resolve(definition);
-      if (typeof resolved !== 'boolean') throw new Error(`condition ${name} is not a boolean`);
-      value = resolved;
-      this.conditionValues.set(name, value);
-    }
-    return value;
-  }
-
-  /** The resources this stack creates, properties resolved. */
-  get resources(): Record<string, Resource> {
-    const created: Record<string, Resource> = {};
-    for (const [id, resource] of Object.entries(this.template.Resources)) {
-      if (resource.Condition !== undefined && !this.condition(resource.Condition)) continue;
-      const properties = this.resolve(resource.Properties ?? {});
-      created[id] = {
-        ...resource,
-        Properties: isValue(properties) && isObject(properties) ? properties : {},
-      };
-    }
-    return created;
-  }
-
-  get outputs(): Record<string, Json> {
-    const outputs: Record<string, Json> = {};
-    for (const [name, output] of Object.entries(this.template.Outputs)) {
-      if (output.Condition !== undefined && !this.condition(output.Condition)) continue;
-      const value = this.resolve(output.Value);
-      if (isValue(value)) outputs[name] = value;
-    }
-    return outputs;
-  }
-
-  resource(id: string): Resource {
-    const resource = this.resources[id];
-    if (resource === undefined) throw new Error(`resource ${id} is not created`);
-    return resource;
-  }
-
-  resolve(value: Json): Resolved {
-    if (Array.isArray(value)) return value.map((item) => this.resolve(item)).filter(isValue);
-    if (!isObject(value)) return value;
-    const keys = Object.keys(value);
-    const fn = keys.length === 1 ? keys[0] : undefined;
-    const arg = fn === undefined ? undefined : value[fn];
-    if (fn !== undefined && arg !== undefined) {
-      switch (fn) {
-        case 'Ref':
-          return this.ref(String(arg));
-        case 'Condition':
-          return this.condition(String(arg));
-        case 'Fn::GetAtt':
-          return value; // a resource attribute, known only once deployed
-        case 'Fn::If': {
-          const [name, whenTrue, whenFalse] = arg as [string, Json, Json];
-          return this.resolve(this.condition(name) ? whenTrue : whenFalse);
-        }
-        case 'Fn::Equals': {
-          const [a, b] = (arg as Json[]).map((item) => this.resolve(item));
-          if (typeof a !== 'string' || typeof b !== 'string') throw new Error('Fn::Equals on a non-string');
-          return a === b;
-        }
-        case 'Fn::Not':
-          return !this.bool((arg as Json[])[0] ?? null);
-        case 'Fn::And':
-          return (arg as Json[]).every((item) => this.bool(item));
-        case 'Fn::Or':
-          return (arg as Json[]).some((item) => this.bool(item));
-        case 'Fn::Join': {
-          const [delimiter, list] = arg as [string, Json];
-          const items = this.resolve(list);
-          if (!Array.isArray(items)) throw new Error('Fn::Join of a non-list');
-          return items.every((item) => typeof item === 'string')
-            ? items.join(delimiter)
-            : { 'Fn::Join': [delimiter, items] };
-        }
-        case 'Fn::Split': {
-          const [delimiter, source] = arg as [string, Json];
-          const text = this.resolve(source);
-          if (typeof text !== 'string') throw new Error('Fn::Split of a non-string');
-          return text.split(delimiter);
-        }
-        case 'Fn::Select': {
-          const [index, list] = arg as [Json, Json];
-          const items = this.resolve(list);
-          const at = Number(this.resolve(index));
-          if (!Array.isArray(items) || !Number.isInteger(at) || at < 0 || at >= items.length) {
-            // CloudFormation fails the stack operation here.
-            throw new Error(`Fn::Select index ${at} out of range of ${JSON.stringify(items)}`);
-          }
-          return items[at] ?? null;
-        }
-        case 'Fn::Sub':
-          return this.sub(arg);
-      }
-    }
-    const resolved: JsonObject = {};
-    for (const [key, item] of Object.entries(value)) {
-      const result = this.resolve(item);
-      if (isValue(result)) resolved[key] = result;
-    }
-    return resolved;
-  }
-
-  private bool(value: Json): boolean {
-    const resolved = this.resolve(value);
-    if (typeof resolved !== 'boolean') throw new Error('condition function on a non-boolean');
-    return resolved;
-  }
-
-  private ref(name: string): Resolved {
-    if (name === 'AWS::NoValue') return NO_VALUE;
-    const known = PSEUDO[name] ?? this.parameters[name];
-    if (known !== undefined) return known;
-    if (name in this.template.Resources) return { Ref: name };
-    throw new Error(`Ref to unknown ${name}`);
-  }
-
-  private sub(arg: Json): Json {
-    const [text, variables] = typeof arg === 'string' ? [arg, {}] : (arg as [string, JsonObject]);
-    const values: Record<string, Resolved> = {};
-    for (const [name, item] of Object.entries(variables)) values[name] = this.resolve(item);
-    // '${Var}' alone, Var a resource reference: the reference itself.
-    const whole = /^\$\{([^}!]+)\}$/.exec(text)?.[1];
-    const wholeValue = whole === undefined ? undefined : values[whole];
-    if (wholeValue !== undefined && isValue(wholeValue) && typeof wholeValue !== 'string') return wholeValue;
-    let unresolved = false;
-    const result = text.replace(/\$\{([^}!]+)\}/g, (match, name: string) => {
-      const found = values[name] ?? PSEUDO[name] ?? this.parameters[name];
-      if (typeof found === 'string') return found;
-      unresolved = true;
-      return match;
-    });
-    return unresolved ? { 'Fn::Sub': result } : result;
-  }
-}
-
-/** Logical ids of the resources a resolved value refers to. */
-function referencedResources(value: Json, into = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) {
-    for (const item of value) referencedResources(item, into);
-  } else if (isObject(value)) {
-    const ref = value.Ref;
-    const getAtt = value['Fn::GetAtt'];
-    const sub = value['Fn::Sub'];
-    if (typeof ref === 'string' && !ref.startsWith('AWS::')) into.add(ref);
-    if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') into.add(getAtt[0]);
-    if (typeof sub === 'string') {
-      for (const [, name] of sub.matchAll(/\$\{([^}.!]+)/g))
-        if (name && !name.startsWith('AWS::')) into.add(name);
-    }
-    for (const item of Object.values(value)) referencedResources(item, into);
-  }
-  return into;
-}
-
-const asList = <T>(value: T | T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value];
-
-function statementsOf(document: Json | undefined): Statement[] {
-  if (!isObject(document)) return [];
-  return asList(document.Statement) as unknown as Statement[];
-}
-
-function withoutSid({ Sid: _sid, ...rest }: Statement): Omit<Statement, 'Sid'> {
-  return rest;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Packaging
-
-const workDirs: string[] = [];
-const templates = {} as Record<Variant, Template>;
-const zips = {} as Record<Variant, Buffer>;
-const execFileAsync = promisify(execFile);
-
-/** `serverless package` in a fresh copy of the tree; keeps the template and the function's zip. */
-async function packageVariant(variant: Variant): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), `lkr-template-${variant}-`));
-  workDirs.push(work);
-  const service = join(work, 'service');
-  const skip = new Set(['node_modules', '.git', '.serverless', '.esbuild', 'coverage', '.demo']);
-  for (const entry of readdirSync(ROOT)) {
-    if (!skip.has(entry)) cpSync(join(ROOT, entry), join(service, entry), { recursive: true });
-  }
-  symlinkSync(join(ROOT, 'node_modules'), join(service, 'node_modules'), 'dir');
-
-  // Packaging calls no AWS API and works without any credentials. The fake keys (and no
-  // profile, no endpoint) only make sure a developer's real credentials can never be used.
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('AWS_')) env[name] = value;
-  }
-  Object.assign(env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: REGION });
-
-  const out = join(work, 'package');
-  const args = ['--no', 'serverless', 'package', '--stage', 'dev', '--region', REGION, '--package', out];
-  try {
-    await execFileAsync('npx', [...args, ...VARIANTS[variant]], {
-      cwd: service,
-      env,
-      timeout: PACKAGE_TIMEOUT_MS,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`serverless package (${variant}) failed:\n${stdout ?? ''}\n${stderr ?? ''}`);
-  }
-  templates[variant] = JSON.parse(
-    readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
-  zips[variant] = readFileSync(join(out, 'remediate.zip'));
-}
-
-beforeAll(async () => {
-  await Promise.all((Object.keys(VARIANTS) as Variant[]).map(packageVariant));
-}, PACKAGE_TIMEOUT_MS);
-
-afterAll(() => {
-  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
-});
-
+const packaged = usePackagedStacks(VARIANTS);
+const templateOf = (variant: Variant) => packaged[variant].template;
 const stackOf = (variant: Variant, overrides?: Record<string, string>) =>
-  new Stack(templates[variant], overrides);
+  new Stack(templateOf(variant), overrides);
 
 // ---------------------------------------------------------------------------------------------
 // Expectations shared by the variants
@@ -356,7 +81,15 @@ const isFrameworkStatement = (statement: Statement) =>
     (resource) => typeof resource === 'string' && resource.startsWith(OWN_LOG_GROUP_ARN),
   );
 
-const ownStatements = (stack: Stack) => roleStatements(stack).filter((s) => !isFrameworkStatement(s));
+/**
+ * osls's statement for the function's on-failure destination: Lambda itself, not the code,
+ * sends failed invocations to the queue, so it is no adapter's declaration either.
+ */
+const isDestinationStatement = (statement: Statement) =>
+  asList(statement.Action).every((action) => action === 'sqs:SendMessage');
+
+const ownStatements = (stack: Stack) =>
+  roleStatements(stack).filter((s) => !isFrameworkStatement(s) && !isDestinationStatement(s));
 
 /** What the role grants on the target key: a resource, and maybe a condition. */
 interface KeyGrant {
@@ -374,6 +107,8 @@ function expectedRoleStatements(kms: KeyGrant) {
     },
     { Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus'], ...kms },
     { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'ReportTopic' } },
+    // Publishing to a topic encrypted with a customer-managed key: on the topic's key only.
+    { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: TOPIC_KEY_ARN },
   ];
 }
 
@@ -388,7 +123,10 @@ function expectedEnvironment(kmsKeyId: Json): JsonObject {
     REPORT_WHEN: 'findings',
     MAX_ATTEMPTS: '8',
     ASSOCIATE_CONCURRENCY: '4',
+    DESCRIBE_LOG_GROUPS_TPS: '5',
+    ASSOCIATE_TPS: '5',
     POWERTOOLS_SERVICE_NAME: 'logs-kms-remediator',
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: 'INFO',
   };
 }
@@ -413,26 +151,6 @@ function adapterActions(): Map<string, string[]> {
 }
 
 /** File names and contents of a zip archive (stored or deflated entries). */
-function unzip(archive: Buffer): Map<string, Buffer> {
-  const end = archive.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (end < 0) throw new Error('not a zip archive');
-  const count = archive.readUInt16LE(end + 10);
-  let at = archive.readUInt32LE(end + 16);
-  const files = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    const method = archive.readUInt16LE(at + 10);
-    const size = archive.readUInt32LE(at + 20);
-    const nameLength = archive.readUInt16LE(at + 28);
-    const skip = nameLength + archive.readUInt16LE(at + 30) + archive.readUInt16LE(at + 32);
-    const name = archive.toString('utf8', at + 46, at + 46 + nameLength);
-    const local = archive.readUInt32LE(at + 42);
-    const data = local + 30 + archive.readUInt16LE(local + 26) + archive.readUInt16LE(local + 28);
-    const raw = archive.subarray(data, data + size);
-    files.set(name, method === 8 ? inflateRawSync(raw) : raw);
-    at += 46 + skip;
-  }
-  return files;
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -466,7 +184,7 @@ describe('serverless package: the function', () => {
   it('ships one bundled file, the AWS SDK and every other dependency inside it', () => {
     const code = stackOf('created').resource(FUNCTION_ID).Properties.Code;
     expect(isObject(code) && String(code.S3Key).endsWith('/remediate.zip')).toBe(true);
-    const files = unzip(zips.created);
+    const files = unzip(packaged.created.zip);
     expect([...files.keys()]).toEqual(['handlers/remediate.js']);
     const bundle = files.get('handlers/remediate.js')?.toString('utf8') ?? '';
     expect(bundle.length).toBeGreaterThan(10_000);
@@ -546,6 +264,14 @@ describe('serverless package: the function role', () => {
     }
   });
 
+  it('lets Lambda send failed invocations to the destination queue, and nowhere else', () => {
+    for (const variant of ALL_VARIANTS) {
+      expect(roleStatements(stackOf(variant)).filter(isDestinationStatement)).toEqual([
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE_ARN },
+      ]);
+    }
+  });
+
   it('grants exactly the actions the lib/aws adapters declare in their IAM: lines', () => {
     const declared = adapterActions();
     expect(declared.size).toBeGreaterThan(0);
@@ -580,10 +306,10 @@ describe('serverless package: the function role', () => {
     const stack = stackOf('created');
     for (const [id, resource] of Object.entries(stack.resources)) {
       const document = resource.Properties.PolicyDocument ?? resource.Properties.KeyPolicy;
-      // The key policy (root kms:*, the CloudWatch Logs kms:Encrypt* etc.) is the documented
-      // one, checked statement by statement in 'the key' below.
-      if (resource.Type.startsWith('AWS::IAM::') || id === 'RemediatorKey' || document === undefined)
-        continue;
+      // The key policies (root kms:*, the CloudWatch Logs kms:Encrypt* etc., CloudWatch's
+      // kms:GenerateDataKey*) are the documented ones, checked statement by statement below.
+      const keyPolicy = id === 'RemediatorKey' || id === 'ReportTopicKey';
+      if (resource.Type.startsWith('AWS::IAM::') || keyPolicy || document === undefined) continue;
       for (const statement of statementsOf(document)) {
         if (statement.Effect !== 'Allow') continue;
         for (const action of asList(statement.Action))
@@ -620,9 +346,11 @@ describe('serverless package: the key', () => {
       expect.arrayContaining(['RemediatorKey', 'RemediatorKeyAlias']),
     );
     for (const variant of ['keyArn', 'aliasName'] as const) {
-      const types = Object.values(stackOf(variant).resources).map((r) => r.Type);
-      expect(types).not.toContain('AWS::KMS::Key');
-      expect(types).not.toContain('AWS::KMS::Alias');
+      // The only key then is the report topic's own, with its alias.
+      const keys = Object.entries(stackOf(variant).resources).filter(([, r]) =>
+        r.Type.startsWith('AWS::KMS::'),
+      );
+      expect(keys.map(([id]) => id)).toEqual(['ReportTopicKey', 'ReportTopicKeyAlias']);
     }
   });
 
@@ -670,7 +398,7 @@ describe('serverless package: the key', () => {
   });
 
   it('takes kmsKeyId into the KmsKeyId parameter, whose pattern rejects what cannot work', () => {
-    const parameter = (variant: Variant) => templates[variant].Parameters.KmsKeyId;
+    const parameter = (variant: Variant) => templateOf(variant).Parameters.KmsKeyId;
     expect(parameter('created')?.Default).toBe('');
     expect(parameter('keyArn')?.Default).toBe(KEY_ARN);
     expect(parameter('aliasName')?.Default).toBe(ALIAS_NAME);
@@ -695,26 +423,35 @@ describe('serverless package: the key', () => {
 });
 
 describe('serverless package: the report topic', () => {
-  it('is encrypted with the AWS-managed SNS key', () => {
-    const topic = stackOf('created').resource('ReportTopic');
+  it.each(ALL_VARIANTS)('is encrypted with its own key, ReportTopicKey (%s)', (variant) => {
+    const topic = stackOf(variant).resource('ReportTopic');
     expect(topic.Type).toBe('AWS::SNS::Topic');
     expect(topic.Properties).toMatchObject({
       TopicName: 'logs-kms-remediator-dev-reports',
-      KmsMasterKeyId: 'alias/aws/sns',
+      KmsMasterKeyId: TOPIC_KEY_ARN,
     });
   });
 
-  it('lets only this account publish and subscribe', () => {
-    const policy = stackOf('created').resource('ReportTopicPolicy');
-    expect(policy.Properties.Topics).toEqual([{ Ref: 'ReportTopic' }]);
-    expect(statementsOf(policy.Properties.PolicyDocument).map(withoutSid)).toEqual([
-      {
-        Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-        Action: ['sns:Publish', 'sns:Subscribe'],
-        Resource: { Ref: 'ReportTopic' },
-      },
-    ]);
+  it('lets only this account publish and subscribe, and CloudWatch alarms of this account publish', () => {
+    for (const variant of ALL_VARIANTS) {
+      const policy = stackOf(variant).resource('ReportTopicPolicy');
+      expect(policy.Properties.Topics).toEqual([{ Ref: 'ReportTopic' }]);
+      expect(statementsOf(policy.Properties.PolicyDocument).map(withoutSid)).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: ['sns:Publish', 'sns:Subscribe'],
+          Resource: { Ref: 'ReportTopic' },
+        },
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: { Ref: 'ReportTopic' },
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+        },
+      ]);
+    }
   });
 
   it('gets an e-mail subscription only when reportEmail is set', () => {
@@ -728,16 +465,338 @@ describe('serverless package: the report topic', () => {
   });
 });
 
+describe('serverless package: the report topic’s key', () => {
+  it.each(ALL_VARIANTS)(
+    'is a rotating symmetric key created in every variant, not retained (%s)',
+    (variant) => {
+      const key = stackOf(variant).resource('ReportTopicKey');
+      expect(key.Type).toBe('AWS::KMS::Key');
+      expect(key.Condition).toBeUndefined();
+      // It only protects notifications SNS holds for delivery: nothing to keep once the topic goes.
+      expect(key.DeletionPolicy).toBe('Delete');
+      expect(key.UpdateReplacePolicy).toBe('Delete');
+      expect(key.Properties).toMatchObject({
+        KeySpec: 'SYMMETRIC_DEFAULT',
+        KeyUsage: 'ENCRYPT_DECRYPT',
+        EnableKeyRotation: true,
+      });
+    },
+  );
+
+  it('lets IAM manage it and CloudWatch alarms of this account use it, and nothing else', () => {
+    for (const variant of ALL_VARIANTS) {
+      const key = stackOf(variant).resource('ReportTopicKey');
+      expect(statementsOf(key.Properties.KeyPolicy).map(withoutSid)).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+        },
+      ]);
+    }
+  });
+
+  it('is aliased alias/logs-kms-remediator-<stage>-reports', () => {
+    expect(stackOf('keyArn').resource('ReportTopicKeyAlias').Properties).toEqual({
+      AliasName: 'alias/logs-kms-remediator-dev-reports',
+      TargetKeyId: { Ref: 'ReportTopicKey' },
+    });
+  });
+});
+
+describe('serverless package: the on-failure destination', () => {
+  it('is an SQS queue encrypted at rest that keeps records 14 days', () => {
+    const queue = stackOf('created').resource('FailedInvocationsQueue');
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties).toEqual({
+      QueueName: 'logs-kms-remediator-dev-failed-invocations',
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+  });
+
+  it('refuses any request made without TLS, and grants nothing', () => {
+    const policy = stackOf('created').resource('FailedInvocationsQueuePolicy');
+    expect(policy.Properties.Queues).toEqual([{ Ref: 'FailedInvocationsQueue' }]);
+    expect(statementsOf(policy.Properties.PolicyDocument).map(withoutSid)).toEqual([
+      {
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:*',
+        Resource: QUEUE_ARN,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
+  });
+
+  it.each(ALL_VARIANTS)(
+    'receives the function’s failed asynchronous invocations, after 2 retries (%s)',
+    (variant) => {
+      const stack = stackOf(variant);
+      const configs = Object.values(stack.resources).filter(
+        (r) => r.Type === 'AWS::Lambda::EventInvokeConfig',
+      );
+      expect(configs.map((c) => c.Properties)).toEqual([
+        {
+          FunctionName: { Ref: FUNCTION_ID },
+          Qualifier: '$LATEST',
+          DestinationConfig: { OnFailure: { Destination: QUEUE_ARN } },
+          MaximumRetryAttempts: 2,
+        },
+      ]);
+    },
+  );
+});
+
+describe('serverless package: the function’s own log group', () => {
+  const logGroup = (stack: Stack) => stack.resource('RemediateLogGroup');
+
+  it.each<[string, Variant, Record<string, string>, Json | undefined]>([
+    ['created', 'created', {}, CREATED_KEY_ARN],
+    ['a key ARN', 'keyArn', {}, KEY_ARN],
+    ['a key id', 'created', { KmsKeyId: KEY_UUID }, `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_UUID}`],
+    // CloudFormation cannot turn an alias into a key ARN: the first run encrypts the group.
+    ['an alias name', 'aliasName', {}, undefined],
+    [
+      'an alias ARN',
+      'created',
+      { KmsKeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/my-logs-key` },
+      undefined,
+    ],
+  ])(
+    'is encrypted with the target key, kept 90 days (kmsKeyId: %s)',
+    (_form, variant, overrides, kmsKeyId) => {
+      const group = logGroup(stackOf(variant, overrides));
+      expect(group.Type).toBe('AWS::Logs::LogGroup');
+      expect(group.Properties).toEqual({
+        LogGroupName: '/aws/lambda/logs-kms-remediator-dev-remediate',
+        RetentionInDays: 90,
+        ...(kmsKeyId === undefined ? {} : { KmsKeyId: kmsKeyId }),
+      });
+    },
+  );
+
+  it('waits for the created key, and the function waits for the group', () => {
+    const stack = stackOf('created');
+    // The key's ARN (Fn::GetAtt) is what orders the group after the key; a DependsOn on the
+    // key would break the other variants, where the key is not created.
+    expect(referencedResources(logGroup(stack).Properties.KmsKeyId ?? null)).toEqual(
+      new Set(['RemediatorKey']),
+    );
+    expect(logGroup(stack).DependsOn).toBeUndefined();
+    expect(asList(stack.resource(FUNCTION_ID).DependsOn)).toContain('RemediateLogGroup');
+  });
+
+  it('is usable by CloudWatch Logs under the created key’s policy', () => {
+    const key = stackOf('created').resource('RemediatorKey');
+    const parsed = parseKeyPolicy(JSON.stringify({ Statement: statementsOf(key.Properties.KeyPolicy) }));
+    if (!parsed.ok) throw new Error(parsed.message);
+    const place = { partition: 'aws', region: REGION, account: ACCOUNT };
+    expect(assessPolicyScope(parsed.policy, place)).toEqual({ scope: 'all-groups' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Metrics, alarms, dashboard
+
+const METRIC_DIMENSIONS = [{ Name: 'service', Value: 'logs-kms-remediator' }];
+const FINDINGS_EXPRESSION = 'IF(FILL(failed, 0) > 0 OR FILL(keyUsable, 1) < 1, 1, 0)';
+
+/**
+ * Evaluates the findings alarm's metric math for one period, CloudWatch's way: FILL(x, d) is
+ * d when x has no data point; IF, OR and the comparisons as in CloudWatch metric math.
+ */
+function evaluateFindings(expression: string, failed: number | null, keyUsable: number | null): number {
+  const js = expression
+    .replace(/FILL\((\w+), (\d+)\)/g, '($1 ?? $2)')
+    .replace(/\bOR\b/g, '||')
+    .replace(/^IF\((.*), (\d+), (\d+)\)$/, '(($1) ? $2 : $3)');
+  expect(js).toMatch(/^[\w\s()?:|<>=.]+$/); // nothing but the expression's own parts
+  return new Function('failed', 'keyUsable', `return ${js};`)(failed, keyUsable);
+}
+
+interface DashboardWidget {
+  type: string;
+  properties: {
+    title: string;
+    region?: string;
+    period?: number;
+    metrics?: (string | JsonObject)[][];
+    alarms?: string[];
+  };
+}
+
+/** The dashboard body as deployed, resource references shown as <Id> / <Id.Attribute>. */
+function dashboardBody(stack: Stack): { widgets: DashboardWidget[] } {
+  const body = stack.resource('Dashboard').Properties.DashboardBody;
+  const text = isObject(body) ? String(body['Fn::Sub']) : String(body);
+  return JSON.parse(text.replace(/\$\{([^}]+)\}/g, '<$1>'));
+}
+
+const metricRows = (widget: DashboardWidget) => widget.properties.metrics ?? [];
+
+describe('serverless package: metrics, alarms and dashboard', () => {
+  it('tells the function its metrics namespace', () => {
+    expect(environmentOf(stackOf('created')).POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
+    expect(METRICS_NAMESPACE).toBe('LogsKmsRemediator');
+  });
+
+  it('alarms when a run failed a group or found the key unusable', () => {
+    const alarm = stackOf('created').resource('FindingsAlarm');
+    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+    const metric = (MetricName: string, Stat: string) => ({
+      MetricStat: {
+        Metric: { Namespace: METRICS_NAMESPACE, MetricName, Dimensions: METRIC_DIMENSIONS },
+        Period: 3600,
+        Stat,
+      },
+      ReturnData: false,
+    });
+    expect(alarm.Properties).toEqual({
+      AlarmName: 'logs-kms-remediator-dev-findings',
+      AlarmDescription: expect.stringContaining('KeyUsable'),
+      Metrics: [
+        { Id: 'failed', ...metric('Failed', 'Maximum') },
+        { Id: 'keyUsable', ...metric('KeyUsable', 'Minimum') },
+        { Id: 'findings', Label: expect.any(String), Expression: FINDINGS_EXPRESSION, ReturnData: true },
+      ],
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'ReportTopic' }],
+      OKActions: [{ Ref: 'ReportTopic' }],
+    });
+    for (const name of ['Failed', 'KeyUsable']) expect(RUN_METRIC_NAMES).toContain(name);
+  });
+
+  it.each<[number | null, number | null, number]>([
+    [0, 1, 0], // a clean run
+    [3, 1, 1], // groups failed
+    [0, 0, 1], // the key is unusable
+    [2, 0, 1],
+    [null, 1, 0], // only one of the two in the period
+    [1, null, 1],
+    [null, 0, 1],
+  ])('computes findings = %p failed, %p keyUsable -> %p', (failed, keyUsable, expected) => {
+    expect(evaluateFindings(FINDINGS_EXPRESSION, failed, keyUsable)).toBe(expected);
+  });
+
+  it('alarms when the function fails', () => {
+    const alarm = stackOf('created').resource('ErrorsAlarm');
+    expect(alarm.Properties).toEqual({
+      AlarmName: 'logs-kms-remediator-dev-errors',
+      AlarmDescription: expect.any(String),
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: FUNCTION_ID } }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'ReportTopic' }],
+      OKActions: [{ Ref: 'ReportTopic' }],
+    });
+  });
+
+  it('names the dashboard after the stage and the region: dashboards are global to an account', () => {
+    const raw = templateOf('created').Resources.Dashboard;
+    expect(raw?.Properties.DashboardName).toEqual({ 'Fn::Sub': `logs-kms-remediator-dev-\${AWS::Region}` });
+    expect(stackOf('created').resource('Dashboard').Properties.DashboardName).toBe(
+      `logs-kms-remediator-dev-${REGION}`,
+    );
+  });
+
+  it('puts the region of the stack, and no literal region or account, in the dashboard', () => {
+    const body = templateOf('created').Resources.Dashboard?.Properties.DashboardBody;
+    const text = isObject(body) ? String(body['Fn::Sub']) : '';
+    expect(text).toContain(`"region": "\${AWS::Region}"`);
+    expect(text).not.toMatch(/\b\d{12}\b/);
+    expect(text).not.toMatch(/\b[a-z]{2}(-[a-z]+)+-\d\b/);
+    for (const widget of dashboardBody(stackOf('created')).widgets) {
+      if (widget.type === 'metric') expect(widget.properties.region).toBe(REGION);
+    }
+  });
+
+  it('graphs every run metric, by its exact name, and nothing else of the namespace', () => {
+    const { widgets } = dashboardBody(stackOf('created'));
+    const rows = widgets.flatMap(metricRows).filter((row) => row[0] === METRICS_NAMESPACE);
+    for (const row of rows) expect(row.slice(2, 4)).toEqual(['service', 'logs-kms-remediator']);
+    const names = rows.map((row) => row[1]);
+    expect(new Set(names)).toEqual(new Set(RUN_METRIC_NAMES));
+    expect(names).toHaveLength(RUN_METRIC_NAMES.length); // each once
+  });
+
+  it('shows found vs remediated together, per run: the picture that trends to zero', () => {
+    const { widgets } = dashboardBody(stackOf('created'));
+    const first = widgets[0];
+    expect(first?.properties.metrics?.map((row) => row[1])).toEqual(
+      expect.arrayContaining(['UnencryptedFound', 'Remediated']),
+    );
+    expect(first?.properties.period).toBe(3600);
+  });
+
+  it('shows the function’s errors and throttles, and both alarms', () => {
+    const { widgets } = dashboardBody(stackOf('created'));
+    const lambdaRows = widgets.flatMap(metricRows).filter((row) => row[0] === 'AWS/Lambda');
+    expect(lambdaRows.map((row) => row.slice(0, 4))).toEqual([
+      ['AWS/Lambda', 'Errors', 'FunctionName', `<${FUNCTION_ID}>`],
+      ['AWS/Lambda', 'Throttles', 'FunctionName', `<${FUNCTION_ID}>`],
+    ]);
+    const alarms = widgets.filter((w) => w.type === 'alarm').flatMap((w) => w.properties.alarms ?? []);
+    expect(alarms).toEqual(['<FindingsAlarm.Arn>', '<ErrorsAlarm.Arn>']);
+  });
+});
+
+describe('serverless package: params', () => {
+  it('defaults memorySize 256, timeout 300, dryRun false, logRetentionInDays 90, alarmPeriodSeconds 3600', () => {
+    const stack = stackOf('created');
+    expect(stack.resource(FUNCTION_ID).Properties).toMatchObject({ MemorySize: 256, Timeout: 300 });
+    expect(environmentOf(stack).DRY_RUN).toBe('false');
+    expect(stack.resource('RemediateLogGroup').Properties.RetentionInDays).toBe(90);
+    const metrics = asList(stack.resource('FindingsAlarm').Properties.Metrics as Json[]);
+    const periods = metrics.flatMap((m) =>
+      isObject(m) && isObject(m.MetricStat) ? [m.MetricStat.Period] : [],
+    );
+    expect(periods).toEqual([3600, 3600]);
+  });
+});
+
 describe('serverless package: outputs', () => {
   it.each<[Variant, Json]>([
     ['created', CREATED_KEY_ARN],
     ['keyArn', KEY_ARN],
     ['aliasName', ALIAS_NAME],
-  ])('name the topic, the key and the function (%s)', (variant, keyArn) => {
+  ])('name the topic, the key, the function, the queue and the dashboard (%s)', (variant, keyArn) => {
     expect(stackOf(variant).outputs).toMatchObject({
       ReportTopicArn: { Ref: 'ReportTopic' },
       KeyArn: keyArn,
       FunctionName: { Ref: FUNCTION_ID },
+      FailedInvocationsQueueUrl: { Ref: 'FailedInvocationsQueue' },
+      DashboardName: { Ref: 'Dashboard' },
     });
+  });
+});
+
+describe('serverless package: cfn-lint', () => {
+  it.each(ALL_VARIANTS)('finds nothing, no rule suppressed (%s)', async (variant) => {
+    const template = templateOf(variant);
+    // No cfn-lint configuration in the template (Metadata cfn-lint ignore_checks and the like).
+    for (const resource of Object.values(template.Resources))
+      expect(resource.Metadata?.['cfn-lint']).toBeUndefined();
+    expect(JSON.stringify(template)).not.toContain('cfn-lint');
+    expect(await cfnLint(packaged[variant].templatePath)).toEqual({ exitCode: 0, output: '' });
   });
 });

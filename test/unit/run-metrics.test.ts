@@ -1,0 +1,90 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createMetricsAdapter } from '../../lib/metrics-emf';
+import { buildReport } from '../../lib/report';
+import { computeRunMetrics, METRICS_NAMESPACE, RUN_METRIC_NAMES } from '../../lib/run-metrics';
+import type { GroupOutcome, KeyReport } from '../../lib/types';
+
+const key = (usable: boolean): KeyReport => ({
+  requested: 'alias/x',
+  arn: null,
+  state: null,
+  keySpec: null,
+  keyUsage: null,
+  rotationEnabled: null,
+  usable,
+  problems: [],
+  warnings: [],
+});
+
+function reportWith(outcomes: GroupOutcome[], alreadyEncrypted: number, usable = true) {
+  return buildReport({
+    runId: 'r',
+    account: '123456789012',
+    region: 'us-east-1',
+    dryRun: false,
+    startedAt: new Date('2026-11-30T10:00:00.000Z'),
+    finishedAt: new Date('2026-11-30T10:00:02.500Z'),
+    complete: true,
+    key: key(usable),
+    alreadyEncrypted,
+    outcomes,
+  });
+}
+
+describe('computeRunMetrics', () => {
+  it('emits every named metric once, with the run’s figures', () => {
+    const report = reportWith(
+      [
+        { outcome: 'remediated', logGroupName: '/a' },
+        { outcome: 'remediated', logGroupName: '/b' },
+        { outcome: 'failed', logGroupName: '/c', errorCode: 'X', message: 'x' },
+        { outcome: 'skipped', logGroupName: '/d', reason: 'delivery-class' },
+        { outcome: 'excluded', logGroupName: '/e', reason: 'exclude-tag' },
+        { outcome: 'not-reached', logGroupName: '/f', reason: 'deadline' },
+      ],
+      10,
+    );
+
+    const metrics = Object.fromEntries(computeRunMetrics(report).map((m) => [m.name, [m.value, m.unit]]));
+
+    expect(Object.keys(metrics).sort()).toEqual([...RUN_METRIC_NAMES].sort());
+    expect(metrics).toEqual({
+      Scanned: [16, 'Count'],
+      UnencryptedFound: [6, 'Count'],
+      Remediated: [2, 'Count'],
+      WouldRemediate: [0, 'Count'],
+      Failed: [1, 'Count'],
+      Skipped: [1, 'Count'],
+      NotReached: [1, 'Count'],
+      KeyUsable: [1, 'Count'],
+      Duration: [2500, 'Milliseconds'],
+    });
+  });
+
+  it.each([
+    [true, 1],
+    [false, 0],
+  ])('reports KeyUsable as %s → %i', (usable, value) => {
+    const metric = computeRunMetrics(reportWith([], 0, usable)).find((m) => m.name === 'KeyUsable');
+    expect(metric?.value).toBe(value);
+  });
+});
+
+describe('the EMF metrics adapter', () => {
+  it('adds each metric and flushes them at once', () => {
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
+    const added = jest.spyOn(metrics, 'addMetric').mockImplementation(() => metrics);
+    const flushed = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+
+    createMetricsAdapter(metrics).recordRun([
+      { name: 'Scanned', unit: 'Count', value: 3 },
+      { name: 'Duration', unit: 'Milliseconds', value: 12 },
+    ]);
+
+    expect(added.mock.calls).toEqual([
+      ['Scanned', 'Count', 3],
+      ['Duration', 'Milliseconds', 12],
+    ]);
+    expect(flushed).toHaveBeenCalledTimes(1);
+  });
+});

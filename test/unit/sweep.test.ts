@@ -1,0 +1,196 @@
+import { EventError } from '../../lib/errors';
+import { parseEvent } from '../../lib/event';
+import { runRemediation, type SweepContinuation } from '../../lib/remediate';
+import { buildReport } from '../../lib/report';
+import { mergeSweep, parseSweepState, SWEEP_GROUPS_MAX_BYTES } from '../../lib/sweep';
+import type { GroupOutcome, KeyReport, Report } from '../../lib/types';
+import { ACCOUNT, baseConfig, createFakePorts, group, KEY_ARN } from '../support/fakes';
+
+const KEY: KeyReport = {
+  requested: 'alias/x',
+  arn: KEY_ARN,
+  state: 'Enabled',
+  keySpec: 'SYMMETRIC_DEFAULT',
+  keyUsage: 'ENCRYPT_DECRYPT',
+  rotationEnabled: true,
+  usable: true,
+  problems: [],
+  warnings: [],
+};
+
+function invocationReport(
+  runId: string,
+  outcomes: GroupOutcome[],
+  alreadyEncrypted: number,
+  complete: boolean,
+): Report {
+  return buildReport({
+    runId,
+    account: ACCOUNT,
+    region: 'us-east-1',
+    dryRun: false,
+    startedAt: new Date(`2026-11-30T10:0${runId.length}:00Z`),
+    finishedAt: new Date('2026-11-30T10:30:00Z'),
+    complete,
+    ...(complete ? {} : { resumeToken: 'token' }),
+    key: KEY,
+    alreadyEncrypted,
+    outcomes,
+  });
+}
+
+describe('mergeSweep', () => {
+  it('adds the totals and drops the groups handed over at a deadline', () => {
+    // Prepare: the first invocation stops with two groups handed over; the second finishes.
+    const first = invocationReport(
+      'a',
+      [
+        { outcome: 'remediated', logGroupName: '/a' },
+        { outcome: 'not-reached', logGroupName: '/b', reason: 'deadline' },
+        { outcome: 'not-reached', logGroupName: '/c', reason: 'deadline' },
+      ],
+      5,
+      false,
+    );
+    const second = invocationReport(
+      'bb',
+      [
+        { outcome: 'remediated', logGroupName: '/b' },
+        { outcome: 'failed', logGroupName: '/c', errorCode: 'X', message: 'x' },
+      ],
+      3,
+      true,
+    );
+
+    // Act
+    const state = mergeSweep(mergeSweep(undefined, first), second);
+
+    // Assess: 6 + 5 groups, each once; '/b' and '/c' counted only by the invocation that did them.
+    expect(state.totals).toEqual({
+      scanned: 11,
+      alreadyEncrypted: 8,
+      remediated: 2,
+      wouldRemediate: 0,
+      excluded: 0,
+      skipped: 0,
+      failed: 1,
+      notReached: 0,
+    });
+    expect(state.groups.map((g) => [g.logGroupName, g.outcome])).toEqual([
+      ['/c', 'failed'],
+      ['/a', 'remediated'],
+      ['/b', 'remediated'],
+    ]);
+    expect(state).toMatchObject({ runId: 'a', startedAt: first.startedAt, invocations: 2 });
+  });
+
+  it('keeps not-reached groups of a finished run (maxRemediations): nobody else will account for them', () => {
+    const done = invocationReport(
+      'a',
+      [{ outcome: 'not-reached', logGroupName: '/x', reason: 'max-remediations' }],
+      0,
+      true,
+    );
+    expect(mergeSweep(undefined, done).totals).toMatchObject({ scanned: 1, notReached: 1 });
+  });
+
+  it('caps the carried group list, failures first, and counts what it leaves out', () => {
+    const outcomes: GroupOutcome[] = Array.from({ length: 5_000 }, (_, i) =>
+      i % 10 === 0
+        ? {
+            outcome: 'failed',
+            logGroupName: `/g/${i}`,
+            errorCode: 'AccessDeniedException',
+            message: 'x'.repeat(40),
+          }
+        : { outcome: 'remediated', logGroupName: `/g/${i}` },
+    );
+    const state = mergeSweep(undefined, invocationReport('a', outcomes, 0, true));
+    expect(JSON.stringify(state.groups).length).toBeLessThanOrEqual(
+      SWEEP_GROUPS_MAX_BYTES + state.groups.length,
+    );
+    expect(state.groups.length + state.groupsOmitted).toBe(5_000);
+    expect(state.groups.filter((g) => g.outcome === 'failed')).toHaveLength(500);
+    expect(state.totals.remediated).toBe(4_500);
+  });
+});
+
+describe('parseSweepState', () => {
+  const valid = mergeSweep(undefined, invocationReport('a', [], 1, false));
+
+  it('starts a sweep from {}', () => {
+    expect(parseSweepState({})).toBeUndefined();
+  });
+
+  it('accepts a state it produced, after a JSON round trip', () => {
+    expect(parseSweepState(JSON.parse(JSON.stringify(valid)))).toEqual(valid);
+  });
+
+  it.each<[string, unknown]>([
+    ['a string', 'state'],
+    ['an array', []],
+    ['another version', { ...valid, v: 2 }],
+    ['an unknown field', { ...valid, extra: 1 }],
+    ['negative counts', { ...valid, totals: { ...valid.totals, scanned: -1 } }],
+    ['a missing total', { ...valid, totals: { scanned: 1 } }],
+    ['a bad group outcome', { ...valid, groups: [{ logGroupName: '/a', outcome: 'encrypted' }] }],
+    ['no key section', { ...valid, key: null }],
+    ['a bad start time', { ...valid, startedAt: 'yesterday' }],
+  ])('rejects %s, naming the sweep field', (_label, value) => {
+    expect(() => parseSweepState(value)).toThrow(EventError);
+    expect(() => parseEvent({ sweep: value })).toThrow(expect.objectContaining({ field: 'sweep' }));
+  });
+});
+
+describe('a sweep driven the way Step Functions drives it', () => {
+  it('continues across invocations and publishes one report with the whole sweep’s totals', async () => {
+    // Prepare: 500 groups (every 5th unencrypted); each invocation has time for 120 group checks.
+    const groups = Array.from({ length: 500 }, (_, i) =>
+      group(`/svc/${String(i).padStart(3, '0')}`, i % 5 === 0 ? {} : { kmsKeyId: KEY_ARN }),
+    );
+    const fake = createFakePorts({ groups });
+    let event: Record<string, unknown> = { sweep: {} };
+    let final: Report | undefined;
+    let invocations = 0;
+
+    // Act: the state machine's loop — invoke, and again with the continuation while there is one.
+    while (!final && invocations < 50) {
+      invocations++;
+      let checks = 0;
+      const remainingTimeMs = () => (checks++ < 120 ? 300_000 : 1_000);
+      const result = await runRemediation(baseConfig(), parseEvent(event), fake.ports, {
+        runId: `run-${invocations}`,
+        account: ACCOUNT,
+        remainingTimeMs,
+      });
+      const continuation: SweepContinuation | undefined = result.continuation;
+      if (continuation) event = JSON.parse(JSON.stringify({ ...continuation }));
+      else final = result.report;
+    }
+
+    // Assess
+    expect(invocations).toBeGreaterThanOrEqual(5);
+    expect(fake.calls.published).toHaveLength(1);
+    expect(fake.calls.metrics).toHaveLength(1);
+    expect(final).toMatchObject({ runId: 'run-1', complete: true, invocations });
+    expect(final?.totals).toEqual({
+      scanned: 500,
+      alreadyEncrypted: 400,
+      remediated: 100,
+      wouldRemediate: 0,
+      excluded: 0,
+      skipped: 0,
+      failed: 0,
+      notReached: 0,
+    });
+    const names = final?.groups.map((g) => g.logGroupName) ?? [];
+    expect(new Set(names).size).toBe(100);
+    expect(groups.every((g) => g.kmsKeyId === KEY_ARN)).toBe(true);
+  });
+
+  it('rejects a sweep state that is not one it issued before any AWS call', async () => {
+    const fake = createFakePorts({ groups: [group('/a')] });
+    expect(() => parseEvent({ sweep: { v: 1 } })).toThrow(EventError);
+    expect(fake.calls.readKeyFacts).toHaveLength(0);
+  });
+});
