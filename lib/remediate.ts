@@ -24,8 +24,11 @@ import type { Finding, GroupOutcome, KeyProblemCode, KeyReport, LogGroup, Report
 /** Time kept back from the Lambda deadline to finish in-flight calls and publish the report. */
 export const DEADLINE_MARGIN_MS = 20_000;
 
-/** DescribeLogGroups pages read ahead of the decisions, so scanning overlaps the associations. */
-export const PREFETCH_PAGES = 10;
+/**
+ * DescribeLogGroups pages read ahead of the decisions, so scanning overlaps the associations.
+ * Few: pages read ahead of a deadline are dropped and read again by the next invocation.
+ */
+export const PREFETCH_PAGES = 3;
 
 /** Association failures pointing at the key between two checks of the key. */
 export const KEY_FAILURE_THRESHOLD = 3;

@@ -168,17 +168,38 @@ describe('serverless package: the function', () => {
     });
   });
 
-  it('is triggered by an EventBridge schedule, rate(1 hour)', () => {
+  it('is started by an EventBridge schedule, rate(1 hour), through the sweep state machine by default', () => {
     const stack = stackOf('created');
     const rules = Object.values(stack.resources).filter((r) => r.Type === 'AWS::Events::Rule');
-    expect(rules).toHaveLength(1);
-    expect(rules[0]?.Properties).toMatchObject({
-      ScheduleExpression: 'rate(1 hour)',
-      State: 'ENABLED',
-      Targets: [{ Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] } }],
+    expect(rules.map((r) => r.Properties)).toEqual([
+      {
+        Description: 'Starts a sweep of every log group',
+        ScheduleExpression: 'rate(1 hour)',
+        Targets: [
+          {
+            Id: 'SweepStateMachine',
+            Arn: { Ref: 'SweepStateMachine' },
+            RoleArn: { 'Fn::GetAtt': ['SweepScheduleRole', 'Arn'] },
+          },
+        ],
+      },
+    ]);
+    expect(Object.values(stack.resources).filter((r) => r.Type === 'AWS::Lambda::Permission')).toEqual([]);
+  });
+
+  it('is invoked by the schedule directly with scheduleTarget=lambda, and has no state machine', () => {
+    const stack = stackOf('created', { ScheduleTarget: 'lambda' });
+    const rules = Object.values(stack.resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.map((r) => r.Properties.Targets)).toEqual([
+      [{ Id: 'Remediate', Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] } }],
+    ]);
+    expect(stack.resource('DirectSchedulePermission').Properties).toMatchObject({
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['DirectSchedule', 'Arn'] },
     });
-    const permissions = Object.values(stack.resources).filter((r) => r.Type === 'AWS::Lambda::Permission');
-    expect(permissions.map((p) => p.Properties.Principal)).toEqual(['events.amazonaws.com']);
+    const types = Object.values(stack.resources).map((r) => r.Type);
+    expect(types).not.toContain('AWS::StepFunctions::StateMachine');
+    expect(Object.keys(stack.resources).filter((id) => id.startsWith('Sweep'))).toEqual([]);
   });
 
   it('ships one bundled file, the AWS SDK and every other dependency inside it', () => {
