@@ -5,6 +5,10 @@
  *   const logs = new CloudWatchLogsClient({ endpoint: em.endpoint, region: 'us-east-1', credentials });
  *   ...
  *   await em.stop();
+ *
+ * For benchmarks: em.seedLogGroups({ generate: { prefix: '/bench/g', count: 100_000, ... } }) creates
+ * groups in about a second, DescribeLogGroups pages cost O(page + log N) (see setDescribeIndex), and
+ * em.stats().latencyMs tells the emulator's handling time from the client's.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -23,7 +27,10 @@ export interface FaultSettings {
   seed?: number;
   /** Random errors answered before moto sees the request; rates of matching keys are merged. */
   errorRates?: Record<string, ErrorRates>;
-  /** Requests per sliding second per operation; the excess gets ThrottlingException. */
+  /**
+   * Requests per second per operation, as a token bucket holding one second of requests (AWS
+   * throttles with buckets too); a request that finds it empty gets ThrottlingException.
+   */
   tpsLimits?: Record<string, number>;
   /**
    * Log group name (or glob) -> error code for AssociateKmsKey, DisassociateKmsKey and
@@ -34,10 +41,79 @@ export interface FaultSettings {
   disableKeyAfterAssociations?: number;
 }
 
-/** Counters by `'<service>.<Operation>'`; faults by `'<service>.<Operation>.<ErrorCode>'`. */
+/** Server-side handling time of one operation: moto's processing, injected faults excluded. */
+export interface OperationLatency {
+  /** Requests that reached moto (faulted ones are in `requests` and `faults` only). */
+  count: number;
+  /** Sum of their handling times, in milliseconds. */
+  total: number;
+  /** Longest handling time, in milliseconds. */
+  max: number;
+}
+
+/**
+ * Counters by `'<service>.<Operation>'`; faults by `'<service>.<Operation>.<ErrorCode>'`;
+ * `latencyMs` by `'<service>.<Operation>'`. All reset by resetRequestCounts().
+ */
 export interface EmulatorStats {
   requests: Record<string, number>;
   faults: Record<string, number>;
+  latencyMs: Record<string, OperationLatency>;
+}
+
+export type SeedLogGroupClass = 'STANDARD' | 'INFREQUENT_ACCESS' | 'DELIVERY';
+
+/** One group for seedLogGroups(), made as CreateLogGroup makes it. */
+export interface SeedLogGroup {
+  name: string;
+  /** Stored as given, like CreateLogGroup's kmsKeyId (not looked up in KMS). Absent: unencrypted. */
+  kmsKeyId?: string;
+  /** Default `'STANDARD'`. */
+  logGroupClass?: SeedLogGroupClass;
+  tags?: Record<string, string>;
+}
+
+/**
+ * Generated groups named `${prefix}${index}`, the index zero-padded to 7 digits, for index in
+ * [start, start + count): `{ prefix: '/bench/g', count: 3 }` makes `/bench/g0000000` to `/bench/g0000002`.
+ * With `kmsKeyId`, every group gets that key except those whose index is a multiple of
+ * `unencryptedEvery` (0 or absent: none, 1: all; index 0 is a multiple of everything).
+ * Without `kmsKeyId` all are unencrypted, and `unencryptedEvery` is refused.
+ */
+export interface SeedLogGroupsGenerator {
+  prefix: string;
+  /** At most 1,000,000 per request; start + count must stay below 10,000,000. */
+  count: number;
+  /** First index (default 0), to append a second batch after a first one. */
+  start?: number;
+  unencryptedEvery?: number;
+  kmsKeyId?: string;
+  /** Class of every generated group (default `'STANDARD'`). */
+  logGroupClass?: SeedLogGroupClass;
+  /** Tags of every generated group. */
+  tags?: Record<string, string>;
+}
+
+/**
+ * Body of `POST /_emulator/logs/seed`: `groups`, `generate` or both (listed groups first).
+ * Region and account default to `'us-east-1'` and `'123456789012'`.
+ */
+export type SeedLogGroupsRequest = { region?: string; account?: string } & (
+  | { groups: SeedLogGroup[]; generate?: SeedLogGroupsGenerator }
+  | { groups?: SeedLogGroup[]; generate: SeedLogGroupsGenerator }
+);
+
+export interface SeedLogGroupsResult {
+  created: number;
+}
+
+/** `GET /_emulator/logs/index`: whether DescribeLogGroups pages come from the sorted name index. */
+export interface DescribeIndexState {
+  enabled: boolean;
+  /** Pages served from the index since the emulator started. */
+  indexedPages: number;
+  /** Pages served by moto's own code (index off, filters moto ignores, stale or invalid tokens). */
+  motoPages: number;
 }
 
 export interface PublishedMessage {
@@ -66,11 +142,23 @@ export interface Emulator {
   /** Replaces the fault settings (RNG re-seeded, TPS windows and association count restarted). */
   setFaults(settings: FaultSettings): Promise<void>;
   clearFaults(): Promise<void>;
+  /**
+   * Creates log groups straight in moto's backend: same objects as CreateLogGroup, not counted as
+   * requests. All or nothing: rejects (HTTP 400, code ResourceAlreadyExistsException) if a name exists.
+   */
+  seedLogGroups(body: SeedLogGroupsRequest): Promise<SeedLogGroupsResult>;
+  describeIndex(): Promise<DescribeIndexState>;
+  /**
+   * Off: DescribeLogGroups answers every page with moto's own O(N log N) code (the answers are the
+   * same either way), to compare answers or timings. On by default, or per EMULATOR_DESCRIBE_INDEX.
+   */
+  setDescribeIndex(enabled: boolean): Promise<DescribeIndexState>;
 }
 
 export interface StartEmulatorOptions {
   /**
-   * Extra environment for the Python process, e.g. `{ EMULATOR_FAULTS: JSON.stringify(settings) }`.
+   * Extra environment for the Python process, e.g. `{ EMULATOR_FAULTS: JSON.stringify(settings) }`
+   * or `{ EMULATOR_DESCRIBE_INDEX: '0' }` (start with the DescribeLogGroups index off).
    * `EMULATOR_PYTHON` here (or in process.env) picks the Python executable (default `python3`).
    */
   env?: Record<string, string>;
@@ -246,5 +334,11 @@ function controller(child: ChildProcess, port: number, exited: Promise<void>): E
     clearFaults: async () => {
       await request('POST', '/_emulator/faults', {});
     },
+    seedLogGroups: async (body: SeedLogGroupsRequest) =>
+      JSON.parse(await request('POST', '/_emulator/logs/seed', body)) as SeedLogGroupsResult,
+    describeIndex: async () =>
+      JSON.parse(await request('GET', '/_emulator/logs/index')) as DescribeIndexState,
+    setDescribeIndex: async (enabled: boolean) =>
+      JSON.parse(await request('POST', '/_emulator/logs/index', { enabled })) as DescribeIndexState,
   };
 }

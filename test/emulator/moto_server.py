@@ -22,10 +22,18 @@ close to, but not quite, what the remediator meets in AWS:
   windows and rotation of asymmetric keys, and applies "Deny" statements of a
   key policy to every caller regardless of their Principal.
 
+* DescribeLogGroups filters and sorts every group for every page (and scans for
+  the page token), so paging through N groups costs O(N^2 log N).  We answer the
+  same pages, tokens and errors from a sorted index of the names (see
+  ``IndexedGroups``), a page costing O(page size + log N).
+* The dispatcher stat()s every moto package folder on every request; we list them once.
+
 On top of moto sits one WSGI middleware (``EmulatorApp``) which sees every
-request with its service and operation.  It counts them (``GET /_emulator/stats``)
-and injects faults configured by ``EMULATOR_FAULTS`` / ``EMULATOR_FAULT_SEED`` or
-at runtime via ``POST /_emulator/faults`` (see ``FaultSettings``).
+request with its service and operation.  It counts them and times moto's handling
+(``GET /_emulator/stats``), injects faults configured by ``EMULATOR_FAULTS`` /
+``EMULATOR_FAULT_SEED`` or at runtime via ``POST /_emulator/faults`` (see
+``FaultSettings``), bulk-creates log groups (``POST /_emulator/logs/seed``, see
+``seed_log_groups``) and switches the DescribeLogGroups index (``/_emulator/logs/index``).
 
 Sections: 1. moto imports  2. key policy evaluation  3. logs patches
 4. kms patches  5. stats and faults  6. request hook  7. server.
@@ -34,7 +42,10 @@ Sections: 1. moto imports  2. key policy evaluation  3. logs patches
 from __future__ import annotations
 
 import argparse
+import bisect
 import collections
+import contextlib
+import copy
 import fnmatch
 import gzip
 import io
@@ -64,6 +75,7 @@ warnings.filterwarnings("ignore")
 
 try:
     import moto
+    from moto import backends as moto_backends
     from moto.iam.models import get_account_id_from
     from moto.kms import models as kms_models
     from moto.kms import responses as kms_responses
@@ -71,11 +83,13 @@ try:
     from moto.logs import exceptions as logs_exceptions
     from moto.logs.models import LogGroup, LogsBackend, logs_backends
     from moto.logs.responses import LogsResponse
+    from moto.logs.utils import PAGINATION_MODEL as LOGS_PAGINATION_MODEL
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         create_backend_app,
     )
     from moto.core.exceptions import JsonRESTError
+    from moto.utilities.paginator import Paginator
     from werkzeug.serving import WSGIRequestHandler, make_server
     from werkzeug.wrappers import Response
 except ImportError as import_error:  # pragma: no cover - depends on the machine
@@ -283,8 +297,168 @@ def patch_log_group_model() -> None:
     LogGroup.to_describe_dict = to_describe_dict  # type: ignore[method-assign]
 
 
+class IndexedGroups(dict):  # type: ignore[type-arg]  # dict[str, LogGroup]
+    """``LogsBackend.groups`` plus the sorted list of its names that DescribeLogGroups pages from.
+
+    The list is built on first use, then kept up to date by ``groups[name] = group`` and
+    ``del groups[name]`` (all moto ever does, O(log N) + a memmove each); any other mutation
+    drops it, to be rebuilt by the next page.  Hold ``lock`` while using ``sorted_names()``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lock = threading.RLock()
+        self._names: list[str] | None = None
+
+    def __setitem__(self, name: str, group: LogGroup) -> None:
+        with self.lock:
+            if self._names is not None and name not in self:
+                bisect.insort(self._names, name)
+            super().__setitem__(name, group)
+
+    def __delitem__(self, name: str) -> None:
+        with self.lock:
+            super().__delitem__(name)
+            names = self._names
+            if names is not None:
+                index = bisect.bisect_left(names, name)
+                if index < len(names) and names[index] == name:
+                    del names[index]
+                else:
+                    self._names = None
+
+    def invalidate(self) -> None:
+        """Drop the index (before many inserts: one sort later beats an insort per name)."""
+        with self.lock:
+            self._names = None
+
+    def sorted_names(self) -> list[str]:
+        """Every name in code point order, the order of moto's ``sorted(groups, key=name)``."""
+        if self._names is None:
+            self._names = sorted(self)
+        return self._names
+
+
+def _index_dropping(method_name: str) -> Callable[..., Any]:
+    dict_method = getattr(dict, method_name)
+
+    def method(self: IndexedGroups, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            self._names = None
+            return dict_method(self, *args, **kwargs)
+
+    method.__name__ = method_name
+    return method
+
+
+for _method_name in ("update", "setdefault", "pop", "popitem", "clear", "__ior__"):
+    setattr(IndexedGroups, _method_name, _index_dropping(_method_name))
+
+
+class DescribeLogGroupsIndex:
+    """Whether DescribeLogGroups pages come from ``IndexedGroups``, and how many pages each path served.
+
+    On by default; ``EMULATOR_DESCRIBE_INDEX=0`` at start or ``POST /_emulator/logs/index
+    {"enabled": false}`` makes every page moto's own (to compare answers or timings).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.enabled = True
+        self._pages: collections.Counter[str] = collections.Counter()
+
+    def count_page(self, indexed: bool) -> None:
+        with self._lock:
+            self._pages["indexedPages" if indexed else "motoPages"] += 1
+
+    def to_json(self) -> dict[str, Any]:
+        with self._lock:
+            pages = self._pages
+            return {"enabled": self.enabled, "indexedPages": pages["indexedPages"], "motoPages": pages["motoPages"]}
+
+
+DESCRIBE_INDEX = DescribeLogGroupsIndex()
+# DescribeLogGroups parameters that moto 5.2.1 does not read (it ignores them).  A request with any
+# of them takes moto's own path, so whatever moto makes of them is exactly what the caller gets.
+UNINDEXED_DESCRIBE_PARAMS = (
+    "logGroupNamePattern",
+    "logGroupClass",
+    "logGroupIdentifiers",
+    "accountIdentifiers",
+    "includeLinkedAccounts",
+)
+_describe_request = threading.local()  # .unindexed: the current request must take moto's path
+
+
+def indexed_describe_page(backend: LogsBackend, kwargs: dict[str, Any]) -> tuple[list[LogGroup], str | None] | None:
+    """The page moto's ``describe_log_groups(**kwargs)`` answers, read off the sorted index.
+
+    Tokens, the parameter checksum in them (InvalidToken when the prefix changes between pages)
+    and the page size come from moto's own ``Paginator``, configured like ``@paginate`` does.
+    Only the search differs: bisect to the prefix or to the token's group instead of filtering,
+    sorting and scanning every group.  Returns None wherever moto's answer is not plain paging
+    (an unreadable or stale token, odd argument types); the caller then asks moto.
+    """
+    groups, config = backend.groups, LOGS_PAGINATION_MODEL["describe_log_groups"]
+    prefix, limit, token = (kwargs.get(k) for k in ("log_group_name_prefix", "limit", "next_token"))
+    if (
+        not isinstance(groups, IndexedGroups)
+        or config.get("unique_attribute") != "arn"
+        or not set(kwargs) <= {"log_group_name_prefix", "limit", "next_token"}
+        or not isinstance(prefix, (str, type(None)))
+        or not (limit is None or (type(limit) is int and limit >= 0))
+        or not isinstance(token, (str, type(None)))
+    ):
+        return None
+    paginator = Paginator(
+        max_results=limit,
+        max_results_default=config.get("limit_default"),
+        starting_token=token,
+        unique_attribute=config.get("unique_attribute"),
+        param_values_to_check=copy.deepcopy({k: v for k, v in kwargs.items() if k not in ("next_token", "limit")}),
+        fail_on_invalid_token=config.get("fail_on_invalid_token", True),
+    )
+    size, prefix = paginator._max_results, prefix or ""
+    with groups.lock:
+        names = groups.sorted_names()
+        if token:
+            start = token_position(groups, names, paginator._parsed_token, prefix)
+        else:
+            start = bisect.bisect_left(names, prefix)
+        if start is None:
+            return None
+        # Names with the prefix are contiguous in sorted order: take up to one past the page.
+        window = names[start : start + size + 1]
+        if prefix and window and not window[-1].startswith(prefix):
+            window = [name for name in window if name.startswith(prefix)]
+        page = [groups[name] for name in window[:size]]
+        following = groups[window[size]] if len(window) > size else None
+    # Like moto: the token names the first group of the next page.
+    return page, (paginator._build_next_token(following) if page and following is not None else None)
+
+
+def token_position(groups: IndexedGroups, names: list[str], parsed: Any, prefix: str) -> int | None:
+    """Index in ``names`` of the group a decoded page token points at (None: let moto decide)."""
+    unique = parsed.get("uniqueAttributes") if isinstance(parsed, dict) else None
+    if not isinstance(unique, str):
+        return None
+    arn = unique.split("|")[0]  # how moto's Paginator reads the attribute back
+    _, found, name = arn.partition(":log-group:")
+    group = groups.get(name) if found else None
+    if group is None or group.arn != arn or not name.startswith(prefix):
+        return None  # e.g. that group was deleted since: moto answers an empty last page
+    index = bisect.bisect_left(names, name)
+    return index if index < len(names) and names[index] == name else None
+
+
 def patch_logs_backend() -> None:
+    original_init = LogsBackend.__init__
     original_delete = LogsBackend.delete_log_group
+    original_describe = LogsBackend.describe_log_groups
+
+    def __init__(self: LogsBackend, region_name: str, account_id: str) -> None:
+        original_init(self, region_name, account_id)  # moto's reset() runs this again
+        self.groups = IndexedGroups(self.groups)
 
     def delete_log_group(self: LogsBackend, log_group_name: str) -> None:
         group = self.groups.get(log_group_name)
@@ -292,7 +466,29 @@ def patch_logs_backend() -> None:
         if group is not None:
             self.tagger.delete_all_tags_for_resource(group.arn)  # A re-created group starts untagged.
 
+    def describe_log_groups(self: LogsBackend, *args: Any, **kwargs: Any) -> tuple[list[LogGroup], str | None]:
+        page = None
+        if DESCRIBE_INDEX.enabled and not args and not getattr(_describe_request, "unindexed", False):
+            page = indexed_describe_page(self, kwargs)
+        DESCRIBE_INDEX.count_page(indexed=page is not None)
+        return page if page is not None else original_describe(self, *args, **kwargs)
+
+    LogsBackend.__init__ = __init__  # type: ignore[method-assign]
     LogsBackend.delete_log_group = delete_log_group  # type: ignore[method-assign]
+    LogsBackend.describe_log_groups = describe_log_groups  # type: ignore[method-assign]
+
+
+def with_unindexed_filters_to_moto(original: Callable[[LogsResponse], str]) -> Callable[[LogsResponse], str]:
+    def describe_log_groups(self: LogsResponse) -> str:
+        if all(self._get_param(name) is None for name in UNINDEXED_DESCRIBE_PARAMS):
+            return original(self)
+        _describe_request.unindexed = True
+        try:
+            return original(self)
+        finally:
+            _describe_request.unindexed = False
+
+    return describe_log_groups
 
 
 def create_log_group(self: LogsResponse) -> str:
@@ -411,6 +607,166 @@ def patch_logs_responses() -> None:
     LogsResponse.disassociate_kms_key = disassociate_kms_key  # type: ignore[attr-defined]
     for name in ("list_tags_for_resource", "tag_resource", "untag_resource"):
         setattr(LogsResponse, name, with_group_arn_check(getattr(LogsResponse, name)))
+    LogsResponse.describe_log_groups = with_unindexed_filters_to_moto(  # type: ignore[method-assign]
+        LogsResponse.describe_log_groups
+    )
+
+
+# Bulk creation (POST /_emulator/logs/seed), for benchmarks with 10^5 groups.
+SEED_DEFAULT_REGION = "us-east-1"
+SEED_DEFAULT_ACCOUNT = "123456789012"
+SEED_MAX_GROUPS = 1_000_000  # per request
+GENERATED_INDEX_DIGITS = 7
+REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+class SeedError(ValueError):
+    def __init__(self, message: str, code: str = "ValidationException") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SeedGroup:
+    name: str
+    kms_key_id: str | None
+    log_group_class: str
+    tags: dict[str, str] | None
+
+
+def json_object(raw: Any, where: str, known: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise SeedError(f"{where} must be a JSON object")
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise SeedError(f"{where}: unknown fields {unknown}; known: {sorted(known)}")
+    return raw
+
+
+def optional_string(raw: dict[str, Any], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not (isinstance(value, str) and value):
+        raise SeedError(f"{where}.{key} must be a non-empty string")
+    return value
+
+
+def seed_class(raw: dict[str, Any], where: str) -> str:
+    value = raw.get("logGroupClass") or "STANDARD"  # CreateLogGroup's default
+    if value not in LOG_GROUP_CLASSES:
+        raise SeedError(f"{where}.logGroupClass must be one of {list(LOG_GROUP_CLASSES)}, not {value!r}")
+    return value
+
+
+def seed_tags(raw: dict[str, Any], where: str) -> dict[str, str] | None:
+    tags = raw.get("tags")
+    if tags is not None and not (
+        isinstance(tags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())
+    ):
+        raise SeedError(f"{where}.tags must map strings to strings")
+    return tags
+
+
+def seed_count(raw: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = raw.get(key, default)
+    if type(value) is not int or value < 0:
+        raise SeedError(f"generate.{key} must be a non-negative integer")
+    return value
+
+
+def listed_groups(raw: Any) -> list[SeedGroup]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise SeedError("groups must be a list")
+    specs = []
+    for index, item in enumerate(raw):
+        where = f"groups[{index}]"
+        entry = json_object(item, where, ("name", "kmsKeyId", "logGroupClass", "tags"))
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise SeedError(f"{where}.name must be a non-empty string")
+        key = optional_string(entry, "kmsKeyId", where)
+        specs.append(SeedGroup(name, key, seed_class(entry, where), seed_tags(entry, where)))
+    return specs
+
+
+def generated_groups(raw: Any) -> list[SeedGroup]:
+    """``generate``: groups ``prefix + index`` (7 digits, zero-padded) for index in [start, start + count).
+
+    With a kmsKeyId every group gets it, except those whose index is a multiple of
+    unencryptedEvery (0 or absent: none; 1: all).  Without a kmsKeyId all are unencrypted.
+    """
+    if raw is None:
+        return []
+    spec = json_object(
+        raw, "generate", ("prefix", "count", "start", "unencryptedEvery", "kmsKeyId", "logGroupClass", "tags")
+    )
+    prefix = spec.get("prefix")
+    if not isinstance(prefix, str):
+        raise SeedError("generate.prefix must be a string")
+    count, start = seed_count(spec, "count"), seed_count(spec, "start", 0)
+    every = seed_count(spec, "unencryptedEvery", 0)
+    if start + count > 10**GENERATED_INDEX_DIGITS:
+        raise SeedError(f"generate: start + count must be at most {10**GENERATED_INDEX_DIGITS} (7-digit indexes)")
+    if count > SEED_MAX_GROUPS:
+        raise SeedError(f"generate.count must be at most {SEED_MAX_GROUPS}")
+    key = optional_string(spec, "kmsKeyId", "generate")
+    if key is None and every:
+        raise SeedError("generate.unencryptedEvery needs generate.kmsKeyId")
+    log_group_class, tags = seed_class(spec, "generate"), seed_tags(spec, "generate")
+    return [
+        SeedGroup(
+            f"{prefix}{index:0{GENERATED_INDEX_DIGITS}d}",
+            None if key is None or (every and index % every == 0) else key,
+            log_group_class,
+            tags,
+        )
+        for index in range(start, start + count)
+    ]
+
+
+def seed_log_groups(raw: Any) -> int:
+    """Create log groups directly in moto's backend, all or none; returns how many.
+
+    {"region": "us-east-1", "account": "123456789012",            (these defaults)
+     "groups": [{"name": "/a", "kmsKeyId": "arn:...", "logGroupClass": "DELIVERY", "tags": {"k": "v"}}],
+     "generate": {"prefix": "/bench/g", "count": 100000, "start": 0, "unencryptedEvery": 20,
+                  "kmsKeyId": "arn:...", "logGroupClass": "STANDARD", "tags": {...}}}
+
+    Each group is made by the same backend call as CreateLogGroup (kmsKeyId stored as given,
+    logGroupClass STANDARD by default), so every API sees it as if created by CreateLogGroup.
+    A name that exists (ResourceAlreadyExistsException) or any invalid entry creates nothing.
+    """
+    body = json_object(raw, "seed request", ("region", "account", "groups", "generate"))
+    region, account = body.get("region", SEED_DEFAULT_REGION), body.get("account", SEED_DEFAULT_ACCOUNT)
+    if not isinstance(region, str) or not REGION_NAME.match(region):
+        raise SeedError(f"region must be a region name such as us-east-1, not {region!r}")
+    if not isinstance(account, str) or not ACCOUNT_ID.match(account):
+        raise SeedError(f"account must be 12 digits, not {account!r}")
+    specs = [*listed_groups(body.get("groups")), *generated_groups(body.get("generate"))]
+    if len(specs) > SEED_MAX_GROUPS:
+        raise SeedError(f"at most {SEED_MAX_GROUPS} groups per request")
+    backend = logs_backends[account][region]
+    groups = backend.groups
+    indexed = isinstance(groups, IndexedGroups)
+    with groups.lock if indexed else contextlib.nullcontext():  # Pages see all of the batch or none.
+        seen: set[str] = set()
+        for spec in specs:  # Everything is checked before anything is created.
+            if len(spec.name) > 512:
+                raise SeedError(f"name longer than 512 characters: {spec.name[:40]}...", "InvalidParameterException")
+            if spec.name in groups:
+                raise SeedError(f"The specified log group already exists: {spec.name}", "ResourceAlreadyExistsException")
+            if spec.name in seen:
+                raise SeedError(f"log group {spec.name} is in the request twice")
+            seen.add(spec.name)
+        if indexed and len(specs) > 100:
+            groups.invalidate()
+        for spec in specs:
+            backend.create_log_group(
+                spec.name, spec.tags, kmsKeyId=spec.kms_key_id, logGroupClass=spec.log_group_class
+            )
+    return len(specs)
 
 
 # --------------------------------------------------------------------------- #
@@ -516,9 +872,17 @@ def patch_kms_responses() -> None:
     kms_responses.validate_policy = validate_policy  # type: ignore[attr-defined]
 
 
+def patch_service_lookup() -> None:
+    """moto's dispatcher lists (and stat()s) its ~180 package folders twice per request: half its time
+    on a small request.  The installed moto does not change while we run, so list them once."""
+    listed = tuple(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: listed  # type: ignore[assignment]
+
+
 def apply_moto_patches() -> None:
     if moto.__version__ != PATCHED_MOTO_VERSION:
         sys.stderr.write(f"warning: patches were written for moto {PATCHED_MOTO_VERSION}, found {moto.__version__}\n")
+    patch_service_lookup()
     patch_log_group_model()
     patch_logs_backend()
     patch_logs_responses()
@@ -553,12 +917,13 @@ def error_status_and_message(code: str) -> tuple[int, str]:
 
 
 class Stats:
-    """Thread-safe counters of requests and injected faults, by 'service.Operation'."""
+    """Thread-safe counters of requests and injected faults, and moto's handling time, by 'service.Operation'."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests: collections.Counter[str] = collections.Counter()
         self._faults: collections.Counter[str] = collections.Counter()
+        self._latency: dict[str, list[float]] = {}  # operation -> [count, total ms, max ms]
 
     def count_request(self, operation_key: str) -> None:
         with self._lock:
@@ -568,14 +933,26 @@ class Stats:
         with self._lock:
             self._faults[f"{operation_key}.{fault}"] += 1
 
-    def snapshot(self) -> dict[str, dict[str, int]]:
+    def record_latency(self, operation_key: str, milliseconds: float) -> None:
         with self._lock:
-            return {"requests": dict(self._requests), "faults": dict(self._faults)}
+            entry = self._latency.setdefault(operation_key, [0, 0.0, 0.0])
+            entry[0] += 1
+            entry[1] += milliseconds
+            entry[2] = max(entry[2], milliseconds)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            latency = {
+                key: {"count": int(count), "total": round(total, 3), "max": round(most, 3)}
+                for key, (count, total, most) in self._latency.items()
+            }
+            return {"requests": dict(self._requests), "faults": dict(self._faults), "latencyMs": latency}
 
     def reset(self) -> None:
         with self._lock:
             self._requests.clear()
             self._faults.clear()
+            self._latency.clear()
 
 
 @dataclass
@@ -678,7 +1055,7 @@ class FaultInjector:
         with self._lock:
             self.settings = settings
             self._random = random.Random(settings.seed if settings.seed is not None else self._default_seed)
-            self._windows: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+            self._buckets: dict[str, tuple[float, float]] = {}
             self._associations = 0
 
     def forget_state(self) -> None:
@@ -698,12 +1075,15 @@ class FaultInjector:
         limits = [self.settings.tps_limits[k] for k in self._matching_keys(call) if k in self.settings.tps_limits]
         if not limits:
             return None
-        window, now = self._windows[call.key], time.monotonic()
-        while window and now - window[0] >= 1.0:  # sliding one-second window per operation
-            window.popleft()
-        if len(window) >= limits[-1]:
+        # A token bucket per operation, as AWS throttles: it refills at the limit per second and
+        # holds one second's worth, so a client paced at the limit is not punished for jitter.
+        rate, now = limits[-1], time.monotonic()
+        tokens, last = self._buckets.get(call.key, (rate, now))
+        tokens = min(rate, tokens + (now - last) * rate)
+        if tokens < 1.0:
+            self._buckets[call.key] = (tokens, now)
             return Fault("ThrottlingException")
-        window.append(now)  # Only admitted requests use up the budget.
+        self._buckets[call.key] = (tokens - 1.0, now)  # Only admitted requests use up the budget.
         return None
 
     def _random_error(self, call: AwsCall) -> Fault | None:
@@ -893,7 +1273,12 @@ class EmulatorApp:
             return error_response(call, fault)(environ, start_response)
         if (call.service, call.operation) == ("sns", "Publish"):
             self.published = [*self.published[-99:], published_message(call.params)]
-        return self.moto_app(environ, start_response)
+        # moto (Flask) renders the whole response before returning it: this is its handling time.
+        started = time.perf_counter()
+        try:
+            return self.moto_app(environ, start_response)
+        finally:
+            self.stats.record_latency(call.key, (time.perf_counter() - started) * 1000)
 
     def control(self, path: str, method: str, environ: dict[str, Any]) -> Response:
         route = (method, path.rstrip("/"))
@@ -914,6 +1299,25 @@ class EmulatorApp:
             except (ValueError, TypeError) as err:
                 return json_response({"error": str(err)}, 400)
             return json_response(self.faults.settings.to_json())
+        if route == ("POST", "/_emulator/logs/seed"):
+            try:
+                created = seed_log_groups(json.loads(buffered_body(environ).decode("utf-8") or "null"))
+            except SeedError as err:
+                return json_response({"error": str(err), "code": err.code}, 400)
+            except ValueError as err:
+                return json_response({"error": f"the body is not JSON: {err}", "code": "ValidationException"}, 400)
+            return json_response({"created": created})
+        if route == ("GET", "/_emulator/logs/index"):
+            return json_response(DESCRIBE_INDEX.to_json())
+        if route == ("POST", "/_emulator/logs/index"):
+            try:
+                enabled = json.loads(buffered_body(environ).decode("utf-8") or "{}").get("enabled")
+            except (ValueError, AttributeError):
+                enabled = None
+            if not isinstance(enabled, bool):
+                return json_response({"error": 'expected {"enabled": true|false}'}, 400)
+            DESCRIBE_INDEX.enabled = enabled
+            return json_response(DESCRIBE_INDEX.to_json())
         return json_response({"error": f"no emulator route {method} {path}"}, 404)
 
 
@@ -929,6 +1333,7 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 def build_app() -> EmulatorApp:
     settings, seed = settings_from_environment()
+    DESCRIBE_INDEX.enabled = os.environ.get("EMULATOR_DESCRIBE_INDEX", "1").strip().lower() not in ("0", "false", "off")
     stats = Stats()
     faults = FaultInjector(stats, default_seed=seed)
     faults.configure(settings)

@@ -1,7 +1,8 @@
 /**
  * Proves that the AWS emulator (test/emulator) behaves like AWS where moto 5.2.1 does not:
  * AssociateKmsKey/DisassociateKmsKey with key-policy evaluation, logGroupClass, tagging,
- * KMS fixes, reset, request counting and fault injection.
+ * KMS fixes, reset, request counting and fault injection; and that its benchmark aids (bulk
+ * seeding, the DescribeLogGroups index, latency stats) leave moto's answers unchanged.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,9 @@ import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,
   CreateLogGroupCommand,
+  DeleteLogGroupCommand,
   DescribeLogGroupsCommand,
+  type DescribeLogGroupsCommandInput,
   DisassociateKmsKeyCommand,
   ListTagsForResourceCommand,
   type LogGroup,
@@ -115,6 +118,30 @@ async function awsError(call: Promise<unknown>): Promise<AwsError> {
 const notAllowedMessage = (name: string): string =>
   `The specified KMS key does not exist or is not allowed to be used with LogGroup '${groupArn(name)}'`;
 
+/** Seeding stores kmsKeyId as given, like CreateLogGroup: no KMS key needs to exist. */
+const KEY_PLACEHOLDER = `arn:aws:kms:${REGION}:${ACCOUNT}:key/00000000-0000-0000-0000-000000000000`;
+
+async function groupsWithPrefix(logGroupNamePrefix: string): Promise<LogGroup[]> {
+  return (await describePages({ logGroupNamePrefix })).flatMap((page) => page.logGroups);
+}
+
+interface DescribePage {
+  logGroups: LogGroup[];
+  nextToken: string | undefined;
+}
+
+/** Every page DescribeLogGroups answers for the input, following nextToken. */
+async function describePages(input: DescribeLogGroupsCommandInput): Promise<DescribePage[]> {
+  const pages: DescribePage[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await logs.send(new DescribeLogGroupsCommand({ ...input, nextToken }));
+    pages.push({ logGroups: page.logGroups ?? [], nextToken: page.nextToken });
+    nextToken = page.nextToken;
+  } while (nextToken && pages.length < 1_000);
+  return pages;
+}
+
 beforeAll(async () => {
   em = await startEmulator();
   logs = new CloudWatchLogsClient(clientConfig());
@@ -129,6 +156,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await em.clearFaults();
+  await em.setDescribeIndex(true);
   await em.reset();
   await em.resetRequestCounts();
 });
@@ -640,6 +668,277 @@ describe('request counts', () => {
     sns.destroy();
     sqs.destroy();
   });
+
+  it("times moto's handling per operation, without the injected faults, and resets the times", async () => {
+    await createGroup('/aws/t');
+    for (let i = 0; i < 3; i++) await logs.send(new DescribeLogGroupsCommand({}));
+    await em.setFaults({ errorRates: { 'logs.ListTagsForResource': { ThrottlingException: 1 } } });
+    const listTags = new CloudWatchLogsClient(clientConfig(1));
+    await awsError(listTags.send(new ListTagsForResourceCommand({ resourceArn: groupArn('/aws/t') })));
+    listTags.destroy();
+
+    const { requests, latencyMs } = await em.stats();
+
+    expect(requests).toEqual({
+      'logs.CreateLogGroup': 1,
+      'logs.DescribeLogGroups': 3,
+      'logs.ListTagsForResource': 1,
+    });
+    expect(Object.keys(latencyMs).sort()).toEqual(['logs.CreateLogGroup', 'logs.DescribeLogGroups']);
+    const timing = latencyMs['logs.DescribeLogGroups'] ?? { count: 0, total: 0, max: 0 };
+    expect(timing.count).toBe(3);
+    expect(timing.max).toBeGreaterThan(0);
+    expect(timing.max).toBeLessThanOrEqual(timing.total);
+    expect(timing.total).toBeLessThan(3 * 1_000);
+    await em.resetRequestCounts();
+    expect((await em.stats()).latencyMs).toEqual({});
+  });
+});
+
+describe('bulk seeding', () => {
+  it('creates groups that DescribeLogGroups, AssociateKmsKey and tagging see as if made by CreateLogGroup', async () => {
+    const key = await createKey();
+    await logs.send(
+      new CreateLogGroupCommand({
+        logGroupName: '/made/a',
+        kmsKeyId: key.arn,
+        logGroupClass: 'DELIVERY',
+        tags: { team: 'a' },
+      }),
+    );
+
+    expect(
+      await em.seedLogGroups({
+        groups: [
+          { name: '/seed/a', kmsKeyId: key.arn, logGroupClass: 'DELIVERY', tags: { team: 'a' } },
+          { name: '/seed/b' },
+          { name: '/seed/c', logGroupClass: 'INFREQUENT_ACCESS' },
+        ],
+      }),
+    ).toEqual({ created: 3 });
+
+    const seeded = await describeGroup('/seed/a');
+    const made = await describeGroup('/made/a');
+    expect({ ...seeded, creationTime: 0 }).toEqual({
+      ...made,
+      creationTime: 0,
+      logGroupName: '/seed/a',
+      arn: `${groupArn('/seed/a')}:*`,
+      logGroupArn: groupArn('/seed/a'),
+    });
+    expect(seeded).toMatchObject({ kmsKeyId: key.arn, logGroupClass: 'DELIVERY' });
+    const plain = await describeGroup('/seed/b');
+    expect(plain?.logGroupClass).toBe('STANDARD');
+    expect(plain?.kmsKeyId).toBeUndefined();
+    expect((await describeGroup('/seed/c'))?.logGroupClass).toBe('INFREQUENT_ACCESS');
+
+    await associate('/seed/b', key.arn);
+    expect((await describeGroup('/seed/b'))?.kmsKeyId).toBe(key.arn);
+    const tags = async (name: string) =>
+      (await logs.send(new ListTagsForResourceCommand({ resourceArn: groupArn(name) }))).tags;
+    expect(await tags('/seed/a')).toEqual({ team: 'a' });
+    expect(await tags('/seed/b')).toEqual({});
+  });
+
+  it('generates 7-digit names from start, every unencryptedEvery-th index without the key', async () => {
+    await em.seedLogGroups({
+      generate: {
+        prefix: '/gen/',
+        count: 45,
+        unencryptedEvery: 20,
+        kmsKeyId: KEY_PLACEHOLDER,
+        tags: { b: '1' },
+      },
+    });
+    await em.seedLogGroups({ generate: { prefix: '/gen/', start: 45, count: 2, logGroupClass: 'DELIVERY' } });
+
+    const groups = await groupsWithPrefix('/gen/');
+
+    expect(groups.map((g) => g.logGroupName)).toEqual(
+      Array.from({ length: 47 }, (_, i) => `/gen/${String(i).padStart(7, '0')}`),
+    );
+    expect(groups.filter((g) => !g.kmsKeyId).map((g) => g.logGroupName)).toEqual([
+      '/gen/0000000',
+      '/gen/0000020',
+      '/gen/0000040',
+      '/gen/0000045',
+      '/gen/0000046',
+    ]);
+    expect(groups.filter((g) => g.kmsKeyId === KEY_PLACEHOLDER)).toHaveLength(42);
+    expect(groups.filter((g) => g.logGroupClass === 'DELIVERY')).toHaveLength(2);
+    const resourceArn = groupArn('/gen/0000044');
+    expect((await logs.send(new ListTagsForResourceCommand({ resourceArn }))).tags).toEqual({ b: '1' });
+  });
+
+  it('seeds another region and account, and a moto reset removes seeded groups', async () => {
+    await em.seedLogGroups({
+      region: OTHER_REGION,
+      account: '210987654321',
+      groups: [{ name: '/elsewhere' }],
+    });
+    await em.seedLogGroups({ groups: [{ name: '/here' }] });
+
+    expect((await describePages({})).flatMap((p) => p.logGroups.map((g) => g.logGroupName))).toEqual([
+      '/here',
+    ]);
+    await em.reset();
+    expect(await describeGroup('/here')).toBeUndefined();
+    await em.seedLogGroups({ groups: [{ name: '/here' }] });
+    expect(await describeGroup('/here')).toBeDefined();
+  });
+
+  it('is not counted as AWS requests', async () => {
+    await em.seedLogGroups({ generate: { prefix: '/quiet/', count: 10 } });
+
+    expect(await em.stats()).toEqual({ requests: {}, faults: {}, latencyMs: {} });
+  });
+
+  it.each([
+    [
+      'an existing name',
+      { groups: [{ name: '/new' }, { name: '/exists' }] },
+      'ResourceAlreadyExistsException',
+    ],
+    ['a name given twice', { groups: [{ name: '/new' }, { name: '/new' }] }, 'ValidationException'],
+    [
+      'an unknown logGroupClass',
+      { groups: [{ name: '/new', logGroupClass: 'GLACIER' }] },
+      'ValidationException',
+    ],
+    [
+      'unencryptedEvery without kmsKeyId',
+      { generate: { prefix: '/new', count: 1, unencryptedEvery: 2 } },
+      '',
+    ],
+    [
+      'a name longer than 512',
+      { groups: [{ name: '/new' }, { name: `/${'x'.repeat(512)}` }] },
+      'InvalidParameter',
+    ],
+    ['an unknown field', { groups: [{ name: '/new', retention: 1 }] }, 'ValidationException'],
+  ])('rejects %s with HTTP 400 and creates nothing', async (_label, body, code) => {
+    await createGroup('/exists');
+
+    await expect(em.seedLogGroups(body as never)).rejects.toThrow(new RegExp(`\\(400\\).*${code}`));
+
+    expect(await describeGroup('/new')).toBeUndefined();
+  });
+});
+
+describe('DescribeLogGroups index', () => {
+  const families = [
+    '/aws/lambda/',
+    '/aws/lambda-edge/',
+    '/aws/rds/',
+    '/app/',
+    '/app',
+    'App/',
+    '#',
+    '_',
+    '/a.b',
+  ];
+  // 2,000 distinct names; numbers without padding, so '/app10' sorts before '/app9'.
+  const names = Array.from(
+    { length: 2_000 },
+    (_, i) => `${families[i % families.length]}${(i * 7919) % 10007}`,
+  );
+  const scenarios: DescribeLogGroupsCommandInput[] = [
+    {},
+    { logGroupNamePrefix: '', limit: 50 },
+    { logGroupNamePrefix: '/aws/lambda', limit: 50 },
+    { logGroupNamePrefix: '/app', limit: 13 },
+    { logGroupNamePrefix: '/app1', limit: 3 },
+    { logGroupNamePrefix: '#1', limit: 1 },
+    { logGroupNamePrefix: '/nothing', limit: 50 },
+    { logGroupNamePrefix: '~', limit: 50 },
+  ];
+
+  it("pages with prefix and limit exactly like moto's own code, and like a sorted list", async () => {
+    await em.seedLogGroups({
+      groups: names.map((name, i) => ({ name, ...(i % 3 ? { kmsKeyId: KEY_PLACEHOLDER } : {}) })),
+    });
+    const pagesPerScenario = () => Promise.all(scenarios.map((input) => describePages(input)));
+    const before = await em.describeIndex();
+
+    const indexed = await pagesPerScenario();
+    const afterIndexed = await em.describeIndex();
+    await em.setDescribeIndex(false);
+    const moto = await pagesPerScenario();
+    const afterMoto = await em.describeIndex();
+
+    expect(indexed).toEqual(moto); // groups, order, page boundaries and nextTokens
+    const pageCount = indexed.flat().length;
+    expect(afterIndexed.indexedPages - before.indexedPages).toBe(pageCount);
+    expect(afterMoto.motoPages - afterIndexed.motoPages).toBe(pageCount);
+    scenarios.forEach((input, i) => {
+      const prefix = input.logGroupNamePrefix ?? '';
+      const limit = input.limit ?? 50;
+      const expected = names.filter((name) => name.startsWith(prefix)).sort();
+      const pages = indexed[i] ?? [];
+      expect(pages.flatMap((p) => p.logGroups.map((g) => g.logGroupName))).toEqual(expected);
+      expect(pages).toHaveLength(Math.max(1, Math.ceil(expected.length / limit)));
+      expect(pages.slice(0, -1).every((p) => p.logGroups.length === limit && p.nextToken)).toBe(true);
+      expect(pages.at(-1)?.nextToken).toBeUndefined();
+    });
+    expect(indexed[0]).toHaveLength(40);
+    expect(indexed[6]).toEqual([{ logGroups: [], nextToken: undefined }]);
+  });
+
+  it('answers like moto when groups come and go between pages, and for stale, foreign or garbled tokens', async () => {
+    const send = (input: DescribeLogGroupsCommandInput) =>
+      logs.send(new DescribeLogGroupsCommand(input)).then(
+        (page) => ({ names: (page.logGroups ?? []).map((g) => g.logGroupName), nextToken: page.nextToken }),
+        (error: Error) => ({ error: error.name }),
+      );
+    const tokenOf = (outcome: { nextToken?: string } | { error: string }) =>
+      'nextToken' in outcome ? outcome.nextToken : undefined;
+    const scenario = async () => {
+      await em.reset();
+      await em.seedLogGroups({ generate: { prefix: '/p/', count: 12 } });
+      const first = await send({ logGroupNamePrefix: '/p/', limit: 5 });
+      await logs.send(new DeleteLogGroupCommand({ logGroupName: '/p/0000002' })); // already listed
+      await createGroup('/p/0000005a'); // sorts into the next page
+      const second = await send({ logGroupNamePrefix: '/p/', limit: 5, nextToken: tokenOf(first) });
+      await logs.send(new DeleteLogGroupCommand({ logGroupName: '/p/0000009' })); // the next page's first group
+      return {
+        first,
+        second,
+        stale: await send({ logGroupNamePrefix: '/p/', limit: 5, nextToken: tokenOf(second) }),
+        foreign: await send({ logGroupNamePrefix: '/q/', limit: 5, nextToken: tokenOf(first) }),
+        garbled: await send({ logGroupNamePrefix: '/p/', limit: 5, nextToken: 'bm90IGEgdG9rZW4=' }),
+        tooLarge: await send({ limit: 51 }),
+      };
+    };
+
+    const indexed = await scenario();
+    await em.setDescribeIndex(false);
+    const moto = await scenario();
+
+    expect(indexed).toEqual(moto);
+    const p = (n: number) => `/p/${String(n).padStart(7, '0')}`;
+    expect(indexed).toMatchObject({
+      first: { names: [0, 1, 2, 3, 4].map(p) },
+      second: { names: [p(5), '/p/0000005a', p(6), p(7), p(8)] },
+      // moto ends the listing when the token's group is gone (AWS would go on): kept as it was.
+      stale: { names: [], nextToken: undefined },
+      foreign: { error: 'InvalidToken' },
+      garbled: { names: [], nextToken: undefined },
+      tooLarge: { error: 'InvalidParameterException' },
+    });
+  });
+
+  it("leaves requests with filters moto does not read (logGroupNamePattern) to moto's own code", async () => {
+    await em.seedLogGroups({ groups: [{ name: '/x/1' }, { name: '/y/2' }] });
+    const before = await em.describeIndex();
+
+    const patterned = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePattern: 'x' }));
+
+    const after = await em.describeIndex();
+    expect(after.motoPages - before.motoPages).toBe(1);
+    expect(after.indexedPages).toBe(before.indexedPages);
+    // moto 5.2.1 ignores the pattern, before and after the index.
+    expect(patterned.logGroups?.map((g) => g.logGroupName)).toEqual(['/x/1', '/y/2']);
+  });
 });
 
 describe('fault injection', () => {
@@ -731,7 +1030,7 @@ describe('fault injection', () => {
     expect(first).toContain('ThrottlingException');
   });
 
-  it('throttles a burst above tpsLimits within a sliding second', async () => {
+  it('throttles a burst above tpsLimits: a bucket of one second of calls, refilled at the limit', async () => {
     await em.setFaults({ tpsLimits: { 'logs.DescribeLogGroups': 5 } });
 
     const started = Date.now();
@@ -742,16 +1041,27 @@ describe('fault injection', () => {
       (r) => r.status === 'rejected' && r.reason.name === 'ThrottlingException',
     );
 
-    // One window admits 5; a burst slower than a second may see one more window open.
+    // The full bucket admits 5; it refills at 5 per second while the burst goes on.
     expect(ok).toBeGreaterThanOrEqual(5);
-    expect(ok).toBeLessThanOrEqual(5 * Math.ceil((elapsed + 1) / 1000));
+    expect(ok).toBeLessThanOrEqual(5 + Math.ceil((5 * elapsed) / 1000));
     expect(throttled).toHaveLength(20 - ok);
     expect((await em.stats()).faults['logs.DescribeLogGroups.ThrottlingException']).toBe(20 - ok);
-    // Other operations have their own window.
+    // Other operations have their own bucket.
     await kmsOnce.send(new CreateKeyCommand({}));
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await describeOnce();
+  });
+
+  it('never throttles a client paced at the limit, jitter and all', async () => {
+    await em.setFaults({ tpsLimits: { 'logs.DescribeLogGroups': 5 } });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      // 200 ms apart on average, each early or late by up to 60 ms.
+      await new Promise((resolve) => setTimeout(resolve, 140 + ((i * 37) % 120)));
+      outcomes.push(await describeOnce().then(() => 'ok', (e: Error) => e.name));
+    }
+    expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
   });
 
   it('answers groupErrors for the named group; ResourceNotFoundException also deletes it', async () => {
@@ -814,7 +1124,9 @@ describe('fault injection', () => {
 describe('process lifecycle', () => {
   it('reads faults from EMULATOR_FAULTS at start, and stop() really kills the process', async () => {
     const faults = { errorRates: { 'logs.DescribeLogGroups': { ServiceUnavailableException: 1 } } };
-    const second = await startEmulator({ env: { EMULATOR_FAULTS: JSON.stringify(faults) } });
+    const second = await startEmulator({
+      env: { EMULATOR_FAULTS: JSON.stringify(faults), EMULATOR_DESCRIBE_INDEX: '0' },
+    });
     const client = new CloudWatchLogsClient({
       ...clientConfig(1),
       endpoint: emulatorEnv(second).AWS_ENDPOINT_URL,
@@ -822,6 +1134,7 @@ describe('process lifecycle', () => {
     try {
       expect(second.pid).not.toBe(em.pid);
       expect(await awsError(client.send(new DescribeLogGroupsCommand({})))).toMatchObject({ status: 503 });
+      expect((await second.describeIndex()).enabled).toBe(false);
       expect(() => process.kill(second.pid, 0)).not.toThrow();
     } finally {
       client.destroy();

@@ -4,6 +4,7 @@
  * an SNS outage and malformed events. The emulator's state is the evidence.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { EventError, ReportPublishError } from '../../lib/errors';
 import { parseEvent } from '../../lib/event';
@@ -12,11 +13,10 @@ import {
   createGroups,
   createKey,
   createReportTopic,
-  REGION,
   type ReportTopic,
   readGroupKeys,
 } from '../support/aws-seed';
-import { silentLogger, useEmulator } from '../support/emulator-harness';
+import { asReport, silentLogger, TEST_ENV, useEmulator } from '../support/emulator-harness';
 import { lambdaContext } from '../support/lambda-context';
 
 const h = useEmulator();
@@ -44,16 +44,11 @@ async function seed(unencrypted: string[], encrypted: string[] = []): Promise<st
 }
 
 function handlerFor(keyArn: string, env: Record<string, string> = {}, logger: Logger = silent) {
-  return h.buildHandler(
-    {
-      AWS_REGION: REGION,
-      KMS_KEY_ID: keyArn,
-      REPORT_TOPIC_ARN: topic.topicArn,
-      REPORT_WHEN: 'always',
-      ...env,
-    },
+  const handler = h.buildHandler(
+    { ...TEST_ENV, KMS_KEY_ID: keyArn, REPORT_TOPIC_ARN: topic.topicArn, ...env },
     logger,
   );
+  return async (event: unknown, context: Context) => asReport(await handler(event, context));
 }
 
 /** Every group in the report agrees with the emulator: remediated ones are encrypted, the others not. */
@@ -110,6 +105,28 @@ describe('reliability against the emulator', () => {
       `fault run: ${JSON.stringify({ seconds, requests: stats.requests, faults: stats.faults, totals: report.totals })}`,
     );
   }, 300_000);
+
+  it('keeps under the emulated quotas with its own pacing: no call is throttled', async () => {
+    // Prepare: 20 pages to scan and 30 associations, both quotas at 5 per second.
+    const keyArn = await seed(names('/paced/u', 30), names('/paced/e', 970));
+    await h.em.setFaults({ tpsLimits: { 'logs.DescribeLogGroups': 5, 'logs.AssociateKmsKey': 5 } });
+
+    // Act: the default pacing, 5 per second for each.
+    const started = Date.now();
+    const report = await handlerFor(keyArn, { ASSOCIATE_TPS: '5', DESCRIBE_LOG_GROUPS_TPS: '5' })(
+      {},
+      lambdaContext(),
+    );
+    const seconds = (Date.now() - started) / 1000;
+
+    // Assess: exactly the calls needed, none throttled, scanning overlapped with associating.
+    const stats = await h.em.stats();
+    expect(report.totals).toMatchObject({ scanned: 1000, remediated: 30, failed: 0 });
+    expect(stats.faults).toEqual({});
+    expect(stats.requests).toMatchObject({ 'logs.DescribeLogGroups': 20, 'logs.AssociateKmsKey': 30 });
+    expect(seconds).toBeGreaterThan(5.5);
+    console.log(`paced run: 20 pages and 30 associations at 5/s each in ${seconds.toFixed(1)} s (floor 6 s)`);
+  });
 
   it('skips a group deleted mid-run and remediates the others', async () => {
     const keyArn = await seed(['/a', '/gone', '/c']);
