@@ -15,6 +15,7 @@ import { createLogGroupsAdapter } from '../lib/aws/log-groups';
 import { createReportsAdapter } from '../lib/aws/sns';
 import { type Env, loadConfig } from '../lib/config';
 import { parseEvent } from '../lib/event';
+import { createCachedKeys } from '../lib/key-cache';
 import { createMetricsAdapter } from '../lib/metrics-emf';
 import type { Ports } from '../lib/ports';
 import { runRemediation, type SweepContinuation } from '../lib/remediate';
@@ -43,9 +44,23 @@ export function buildHandler(
     now: () => new Date(),
   };
 
-  const run = async (event: unknown, context: Context): Promise<Report | SweepContinuation> => {
+  // New-group events come in bursts: they share a short-lived memory of the key check.
+  const portsForNewGroups: Ports = {
+    ...ports,
+    keys: createCachedKeys(ports.keys, config.keyCacheSeconds * 1000),
+  };
+
+  const run = async (
+    event: unknown,
+    context: Context,
+  ): Promise<Report | SweepContinuation | IgnoredEvent> => {
     const request = parseEvent(event);
-    const { report, continuation } = await runRemediation(config, request, ports, {
+    if (request.ignored) {
+      logger.info('Event ignored', { reason: request.ignored });
+      return { ignored: request.ignored };
+    }
+    const runPorts = request.createdLogGroup ? portsForNewGroups : ports;
+    const { report, continuation } = await runRemediation(config, request, runPorts, {
       runId: context.awsRequestId || randomUUID(),
       ...accountOf(context),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
@@ -55,6 +70,11 @@ export function buildHandler(
   };
 
   return middy(run).use(injectLambdaContext(logger));
+}
+
+/** The answer to an event that asks for nothing, such as a CreateLogGroup call that failed. */
+export interface IgnoredEvent {
+  ignored: string;
 }
 
 /** The function's own account, from its ARN; outside Lambda the ARN may be a placeholder. */

@@ -31,6 +31,8 @@ export interface Config {
   describeLogGroupsTps: number;
   /** AssociateKmsKey calls per second at most; 0: unpaced. */
   associateTps: number;
+  /** How long a warm container trusts what KMS said about the key, for new-group events. */
+  keyCacheSeconds: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -61,6 +63,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     describeLogGroupsTps: parseInteger('DESCRIBE_LOG_GROUPS_TPS', env.DESCRIBE_LOG_GROUPS_TPS, 5, 0, 100),
     // AWS publishes no quota for AssociateKmsKey; 5 per second is that of its sibling control-plane calls.
     associateTps: parseInteger('ASSOCIATE_TPS', env.ASSOCIATE_TPS, 5, 0, 100),
+    keyCacheSeconds: parseInteger('KEY_CACHE_SECONDS', env.KEY_CACHE_SECONDS, 300, 0, 3600),
   });
 }
 

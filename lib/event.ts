@@ -9,7 +9,11 @@ import { parseSweepState, type SweepState } from './sweep';
 import type { ReportWhen } from './types';
 
 export interface RunRequest {
-  trigger: 'scheduled' | 'manual';
+  trigger: 'scheduled' | 'manual' | 'cloudtrail';
+  /** A CloudTrail CreateLogGroup event: only this group is looked at. */
+  createdLogGroup?: { logGroupName: string; eventTime: string };
+  /** An event that asks for nothing (a failed CreateLogGroup, a group created encrypted): why. */
+  ignored?: string;
   /** Overrides DRY_RUN for this run. */
   dryRun?: boolean;
   /** Passed to DescribeLogGroups to limit the scan. */
@@ -44,7 +48,53 @@ export function parseEvent(event: unknown): RunRequest {
   }
   const record = event as Record<string, unknown>;
   if (isScheduledEvent(record)) return { trigger: 'scheduled' };
+  if (record['detail-type'] === 'AWS API Call via CloudTrail') return parseCloudTrailEvent(record);
   return parseManualEvent(record);
+}
+
+/**
+ * A CloudTrail "AWS API Call" event for logs:CreateLogGroup, delivered by EventBridge, whoever
+ * made the call (a person, or a service such as RDS or Lambda on their behalf).
+ */
+function parseCloudTrailEvent(event: Record<string, unknown>): RunRequest {
+  const detail = event.detail as Record<string, unknown> | undefined;
+  if (event.source !== 'aws.logs')
+    throw new EventError('source', `expected "aws.logs", got ${describe(event.source)}`);
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+    throw new EventError('detail', 'expected the CloudTrail record as an object');
+  }
+  if (detail.eventSource !== 'logs.amazonaws.com' || detail.eventName !== 'CreateLogGroup') {
+    throw new EventError(
+      'detail.eventName',
+      `expected logs.amazonaws.com CreateLogGroup, got ${describe(detail.eventSource)} ${describe(detail.eventName)}`,
+    );
+  }
+  const eventTime = detail.eventTime;
+  if (typeof eventTime !== 'string' || Number.isNaN(Date.parse(eventTime))) {
+    throw new EventError('detail.eventTime', `expected an ISO 8601 time, got ${describe(eventTime)}`);
+  }
+  // A call that failed created nothing; CloudTrail records it all the same.
+  if (detail.errorCode !== undefined && detail.errorCode !== null) {
+    return {
+      trigger: 'cloudtrail',
+      ignored: `CreateLogGroup failed (${truncate(String(detail.errorCode))})`,
+    };
+  }
+  const parameters = detail.requestParameters as Record<string, unknown> | undefined;
+  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
+    throw new EventError('detail.requestParameters', 'expected the CreateLogGroup parameters as an object');
+  }
+  const name = parameters.logGroupName;
+  if (typeof name !== 'string' || !PREFIX_SHAPE.test(name)) {
+    throw new EventError(
+      'detail.requestParameters.logGroupName',
+      `expected a log group name of 1 to 512 characters of [.-_/#A-Za-z0-9], got ${describe(name)}`,
+    );
+  }
+  if (typeof parameters.kmsKeyId === 'string' && parameters.kmsKeyId !== '') {
+    return { trigger: 'cloudtrail', ignored: `${name} was created with a KMS key` };
+  }
+  return { trigger: 'cloudtrail', createdLogGroup: { logGroupName: name, eventTime } };
 }
 
 function isScheduledEvent(event: Record<string, unknown>): boolean {

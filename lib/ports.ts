@@ -4,7 +4,7 @@
  * Every method throws AwsCallError (never an SDK error) when AWS says no.
  */
 import type { RunMetric } from './run-metrics';
-import type { KeyFacts, LogGroupPage } from './types';
+import type { KeyFacts, LogGroup, LogGroupPage } from './types';
 
 export interface LogGroupsPort {
   /** Page through the account's log groups, 50 at a time, streamed. */
@@ -12,6 +12,8 @@ export interface LogGroupsPort {
     logGroupNamePrefix?: string;
     startingToken?: string;
   }): AsyncIterable<LogGroupPage>;
+  /** One group by its exact name, in a single DescribeLogGroups call; undefined when there is none. */
+  findLogGroup(logGroupName: string): Promise<LogGroup | undefined>;
   /** Associate the key with the group. `keyArn` must be a key ARN. */
   associateKmsKey(logGroupName: string, keyArn: string): Promise<void>;
   /** The group's tags, by its ARN without `:*`. */
@@ -21,6 +23,8 @@ export interface LogGroupsPort {
 export interface KeysPort {
   /** Everything the key check needs, in at most three KMS calls. Lookup failures are facts, not errors. */
   readKeyFacts(keyId: string): Promise<KeyFacts>;
+  /** Drop any cached facts, so the next read asks KMS (after a failure that may be the key's). */
+  forget?(): void;
 }
 
 export interface ReportsPort {

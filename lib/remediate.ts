@@ -17,9 +17,18 @@ import type { LogPort, Ports } from './ports';
 import { prefetch } from './prefetch';
 import { buildReport, renderSnsMessage, reportStatus, shouldPublish } from './report';
 import { encodeResumeToken, type ScanPosition } from './resume-token';
-import { computeRunMetrics } from './run-metrics';
+import { computeRealtimeMetrics, computeRunMetrics } from './run-metrics';
 import { mergeSweep, type SweepState, sweepReport } from './sweep';
-import type { Finding, GroupOutcome, KeyProblemCode, KeyReport, LogGroup, Report } from './types';
+import type {
+  Finding,
+  GroupOutcome,
+  KeyProblemCode,
+  KeyReport,
+  LogGroup,
+  LogGroupPage,
+  Report,
+  ReportWhen,
+} from './types';
 
 /** Time kept back from the Lambda deadline to finish in-flight calls and publish the report. */
 export const DEADLINE_MARGIN_MS = 20_000;
@@ -136,13 +145,15 @@ export async function runRemediation(
   let pageToken = resume?.pageToken;
   let skip = resume?.skip ?? 0;
   try {
-    const pages = prefetch(
-      ports.logGroups.scanLogGroups({
-        ...(request.logGroupNamePrefix ? { logGroupNamePrefix: request.logGroupNamePrefix } : {}),
-        ...(pageToken ? { startingToken: pageToken } : {}),
-      }),
-      PREFETCH_PAGES,
-    );
+    const pages = request.createdLogGroup
+      ? findCreatedGroup(ports, request.createdLogGroup.logGroupName, record)
+      : prefetch(
+          ports.logGroups.scanLogGroups({
+            ...(request.logGroupNamePrefix ? { logGroupNamePrefix: request.logGroupNamePrefix } : {}),
+            ...(pageToken ? { startingToken: pageToken } : {}),
+          }),
+          PREFETCH_PAGES,
+        );
     scan: for await (const page of pages) {
       for (const [index, group] of page.groups.entries()) {
         // The groups a resumed run's predecessor already accounted for.
@@ -207,7 +218,12 @@ export async function runRemediation(
     outcomes,
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
   });
-  const reportWhen = request.report ?? config.reportWhen;
+  // A new group's run reports only what needs a person: the schedule's sweep reports the rest.
+  const reportWhen = request.createdLogGroup ? 'problems' : (request.report ?? config.reportWhen);
+  if (request.createdLogGroup) {
+    ports.metrics.recordRun(computeRealtimeMetrics(report, request.createdLogGroup.eventTime));
+    return publish(report, reportWhen, config.reportTopicArn, ports, { recordMetrics: false });
+  }
   if (!request.sweep) return publish(report, reportWhen, config.reportTopicArn, ports);
 
   // A sweep publishes once, at its end, with the totals of every invocation.
@@ -220,6 +236,27 @@ export async function runRemediation(
     return { report, published: false, continuation: { resumeToken: report.resumeToken, sweep } };
   }
   return publish(sweepReport(sweep, report), reportWhen, config.reportTopicArn, ports);
+}
+
+/**
+ * The one page of a CloudTrail-triggered run: the created group as it is now, found with a single
+ * DescribeLogGroups call. A group deleted since its creation is accounted for as skipped.
+ */
+async function* findCreatedGroup(
+  ports: Ports,
+  logGroupName: string,
+  record: (outcome: GroupOutcome) => void,
+): AsyncIterable<LogGroupPage> {
+  const group = await ports.logGroups.findLogGroup(logGroupName);
+  if (!group) {
+    record({
+      outcome: 'skipped',
+      logGroupName,
+      reason: 'group-deleted',
+      message: 'The log group no longer exists: it was deleted after it was created.',
+    });
+  }
+  yield { groups: group ? [group] : [] };
 }
 
 function prefixOf(request: RunRequest): { logGroupNamePrefix?: string } {
@@ -241,6 +278,7 @@ function createKeyHealth(initial: KeyAssessment, ports: Ports, config: Readonly<
 
   const checkKeyAgain = async () => {
     checksLeft--;
+    ports.keys.forget?.();
     const facts = await ports.keys.readKeyFacts(config.kmsKeyId);
     // A lookup that failed for another reason than "not found" (throttling, say) proves nothing.
     if (!facts.found && facts.errorCode !== 'NotFoundException') return;
@@ -290,14 +328,15 @@ function createKeyHealth(initial: KeyAssessment, ports: Ports, config: Readonly<
 
 async function publish(
   report: Report,
-  when: 'always' | 'findings',
+  when: ReportWhen,
   topicArn: string,
   ports: Ports,
+  { recordMetrics = true } = {},
 ): Promise<RunResult> {
   const sns = renderSnsMessage(report);
   const status = reportStatus(report);
   ports.log.info('Run finished', { status, totals: report.totals, complete: report.complete });
-  ports.metrics.recordRun(computeRunMetrics(report));
+  if (recordMetrics) ports.metrics.recordRun(computeRunMetrics(report));
   if (!shouldPublish(report, when)) return { report: sns.report, published: false };
   try {
     await ports.reports.publishReport({

@@ -97,7 +97,9 @@ export function reportStatus(report: Report): ReportStatus {
 
 /** `findings` publishes unless the account was already compliant and nothing happened. */
 export function shouldPublish(report: Report, when: ReportWhen): boolean {
-  return when === 'always' || reportStatus(report) !== 'compliant';
+  const status = reportStatus(report);
+  if (when === 'problems') return status === 'failed' || status === 'key-unusable';
+  return when === 'always' || status !== 'compliant';
 }
 
 export function renderSubject(report: Report): string {

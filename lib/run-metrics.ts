@@ -6,6 +6,14 @@ import type { Report } from './types';
 
 export const METRICS_NAMESPACE = 'LogsKmsRemediator';
 
+/** Emitted by runs of one new log group (CloudTrail CreateLogGroup events). */
+export const REALTIME_METRIC_NAMES = [
+  'RealtimeRemediated',
+  'RealtimeLatency',
+  'Failed',
+  'KeyUsable',
+] as const;
+
 export const RUN_METRIC_NAMES = [
   'Scanned',
   'UnencryptedFound',
@@ -18,7 +26,7 @@ export const RUN_METRIC_NAMES = [
   'Duration',
 ] as const;
 
-export type RunMetricName = (typeof RUN_METRIC_NAMES)[number];
+export type RunMetricName = (typeof RUN_METRIC_NAMES)[number] | (typeof REALTIME_METRIC_NAMES)[number];
 
 export interface RunMetric {
   name: RunMetricName;
@@ -45,4 +53,23 @@ export function computeRunMetrics(report: Report): RunMetric[] {
       value: Date.parse(report.finishedAt) - Date.parse(report.startedAt),
     },
   ];
+}
+
+/**
+ * The figures of a run for one new group: whether it was remediated and, if so, how long after
+ * its creation (CloudTrail's eventTime) the key was associated. Failed and KeyUsable feed the
+ * same alarm as the sweeps'.
+ */
+export function computeRealtimeMetrics(report: Report, eventTime: string): RunMetric[] {
+  const t = report.totals;
+  const metrics: RunMetric[] = [
+    { name: 'RealtimeRemediated', unit: 'Count', value: t.remediated },
+    { name: 'Failed', unit: 'Count', value: t.failed },
+    { name: 'KeyUsable', unit: 'Count', value: report.key.usable ? 1 : 0 },
+  ];
+  if (t.remediated > 0) {
+    const latency = Date.parse(report.finishedAt) - Date.parse(eventTime);
+    metrics.push({ name: 'RealtimeLatency', unit: 'Milliseconds', value: Math.max(0, latency) });
+  }
+  return metrics;
 }

@@ -147,4 +147,5 @@ export interface Report {
 
 export type ReportStatus = 'compliant' | 'remediated' | 'findings' | 'failed' | 'key-unusable';
 
-export type ReportWhen = 'always' | 'findings';
+/** `problems` (failures, an unusable key) is for the runs a new log group triggers; it cannot be configured. */
+export type ReportWhen = 'always' | 'findings' | 'problems';

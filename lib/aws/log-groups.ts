@@ -8,6 +8,7 @@
 import {
   AssociateKmsKeyCommand,
   type CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
   ListTagsForResourceCommand,
   paginateDescribeLogGroups,
   type LogGroup as SdkLogGroup,
@@ -59,6 +60,15 @@ export function createLogGroupsAdapter(
       } catch (error) {
         throw toAwsCallError('DescribeLogGroups', error);
       }
+    },
+
+    async findLogGroup(logGroupName) {
+      // Names sort before every longer name they prefix, so the exact group, if any, comes first.
+      const page = await callAws('DescribeLogGroups', () =>
+        client.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName, limit: 1 })),
+      );
+      const [first] = (page.logGroups ?? []).flatMap(toLogGroup);
+      return first?.logGroupName === logGroupName ? first : undefined;
     },
 
     async associateKmsKey(logGroupName, keyArn) {

@@ -16,6 +16,7 @@ type HandlerResult = Awaited<ReturnType<HandlerModule['handler']>>;
 /** A handler's answer, which must be a report (not a sweep continuation). */
 export function asReport(result: HandlerResult): Report {
   if ('sweep' in result) throw new Error('expected a report, got a sweep continuation');
+  if ('ignored' in result) throw new Error(`expected a report, the event was ignored: ${result.ignored}`);
   return result;
 }
 

@@ -63,6 +63,7 @@ export function baseConfig(overrides: Partial<Config> = {}): Config {
     associateConcurrency: 4,
     describeLogGroupsTps: 0,
     associateTps: 0,
+    keyCacheSeconds: 300,
     ...overrides,
   };
 }
@@ -83,6 +84,7 @@ export interface FakeAccount {
 
 export interface Calls {
   describePages: number;
+  findLogGroup: string[];
   associate: { logGroupName: string; keyArn: string }[];
   listTags: string[];
   readKeyFacts: string[];
@@ -100,6 +102,7 @@ export interface LogLine {
 export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Calls; logs: LogLine[] } {
   const calls: Calls = {
     describePages: 0,
+    findLogGroup: [],
     associate: [],
     listTags: [],
     readKeyFacts: [],
@@ -152,6 +155,11 @@ export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Ca
             ...(next ? { nextToken: next } : {}),
           };
         }
+      },
+      async findLogGroup(logGroupName) {
+        calls.findLogGroup.push(logGroupName);
+        const found = account.groups.find((g) => g.logGroupName === logGroupName);
+        return found ? { ...found } : undefined;
       },
       async associateKmsKey(logGroupName, keyArn) {
         calls.associate.push({ logGroupName, keyArn });

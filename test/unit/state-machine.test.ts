@@ -52,6 +52,7 @@ describe('the sweep state machine', () => {
       SweepTooLong: ['Fail'],
       Reported: ['Succeed'],
     });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a DefinitionSubstitutions placeholder, not JavaScript.
     expect(states.Remediate?.Resource).toBe('${RemediateFunctionArn}');
     expect(
       asList(states.Remediate?.Retry).flatMap((r) => (isObject(r) ? asList(r.ErrorEquals) : [])),

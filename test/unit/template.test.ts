@@ -18,7 +18,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { loadConfig } from '../../lib/config';
 import { assessPolicyScope, buildLogsPolicyStatement, parseKeyPolicy } from '../../lib/key-policy';
-import { METRICS_NAMESPACE, RUN_METRIC_NAMES } from '../../lib/run-metrics';
+import { METRICS_NAMESPACE, REALTIME_METRIC_NAMES, RUN_METRIC_NAMES } from '../../lib/run-metrics';
 import { cfnLint } from '../support/cfn-lint';
 import {
   asList,
@@ -125,6 +125,7 @@ function expectedEnvironment(kmsKeyId: Json): JsonObject {
     ASSOCIATE_CONCURRENCY: '4',
     DESCRIBE_LOG_GROUPS_TPS: '5',
     ASSOCIATE_TPS: '5',
+    KEY_CACHE_SECONDS: '300',
     POWERTOOLS_SERVICE_NAME: 'logs-kms-remediator',
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -170,7 +171,7 @@ describe('serverless package: the function', () => {
 
   it('is started by an EventBridge schedule, rate(1 hour), through the sweep state machine by default', () => {
     const stack = stackOf('created');
-    const rules = Object.values(stack.resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    const rules = Object.values(stack.resources).filter((r) => r.Properties.ScheduleExpression !== undefined);
     expect(rules.map((r) => r.Properties)).toEqual([
       {
         Description: 'Starts a sweep of every log group',
@@ -184,12 +185,16 @@ describe('serverless package: the function', () => {
         ],
       },
     ]);
-    expect(Object.values(stack.resources).filter((r) => r.Type === 'AWS::Lambda::Permission')).toEqual([]);
+    // The function's only invoke permission is the real-time rule's.
+    const permissions = Object.values(stack.resources).filter((r) => r.Type === 'AWS::Lambda::Permission');
+    expect(permissions.map((p) => p.Properties.SourceArn)).toEqual([
+      { 'Fn::GetAtt': ['RealtimeRule', 'Arn'] },
+    ]);
   });
 
   it('is invoked by the schedule directly with scheduleTarget=lambda, and has no state machine', () => {
     const stack = stackOf('created', { ScheduleTarget: 'lambda' });
-    const rules = Object.values(stack.resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    const rules = Object.values(stack.resources).filter((r) => r.Properties.ScheduleExpression !== undefined);
     expect(rules.map((r) => r.Properties.Targets)).toEqual([
       [{ Id: 'Remediate', Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] } }],
     ]);
@@ -751,13 +756,18 @@ describe('serverless package: metrics, alarms and dashboard', () => {
     }
   });
 
-  it('graphs every run metric, by its exact name, and nothing else of the namespace', () => {
+  it('graphs every metric the function emits, by its exact name, and nothing else of the namespace', () => {
     const { widgets } = dashboardBody(stackOf('created'));
     const rows = widgets.flatMap(metricRows).filter((row) => row[0] === METRICS_NAMESPACE);
     for (const row of rows) expect(row.slice(2, 4)).toEqual(['service', 'logs-kms-remediator']);
     const names = rows.map((row) => row[1]);
-    expect(new Set(names)).toEqual(new Set(RUN_METRIC_NAMES));
-    expect(names).toHaveLength(RUN_METRIC_NAMES.length); // each once
+    expect(new Set(names)).toEqual(new Set([...RUN_METRIC_NAMES, ...REALTIME_METRIC_NAMES]));
+    // Each once, but the creation-to-encryption latency twice: its p50 and its p95.
+    expect(names.filter((n) => n !== 'RealtimeLatency')).toHaveLength(new Set(names).size - 1);
+    const latency = rows
+      .filter((row) => row[1] === 'RealtimeLatency')
+      .map((row) => (row[4] as { stat?: string }).stat);
+    expect(latency).toEqual(['p50', 'p95']);
   });
 
   it('shows found vs remediated together, per run: the picture that trends to zero', () => {
@@ -778,6 +788,36 @@ describe('serverless package: metrics, alarms and dashboard', () => {
     ]);
     const alarms = widgets.filter((w) => w.type === 'alarm').flatMap((w) => w.properties.alarms ?? []);
     expect(alarms).toEqual(['<FindingsAlarm.Arn>', '<ErrorsAlarm.Arn>']);
+  });
+});
+
+describe('serverless package: real time', () => {
+  it('sends CloudTrail CreateLogGroup events to the function, with this exact pattern', () => {
+    const stack = stackOf('created');
+    expect(stack.resource('RealtimeRule').Properties).toEqual({
+      Description: 'Encrypts each new log group on creation',
+      EventPattern: {
+        source: ['aws.logs'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['logs.amazonaws.com'],
+          eventName: ['CreateLogGroup'],
+          errorCode: [{ exists: false }],
+        },
+      },
+      Targets: [{ Id: 'Remediate', Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] } }],
+    });
+    expect(stack.resource('RealtimePermission').Properties).toMatchObject({
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['RealtimeRule', 'Arn'] },
+    });
+  });
+
+  it('has no rule and no permission with realtime=false: the schedule alone runs', () => {
+    const stack = stackOf('created', { Realtime: 'false' });
+    expect(Object.keys(stack.resources).filter((id) => id.startsWith('Realtime'))).toEqual([]);
+    const patterns = Object.values(stack.resources).filter((r) => r.Properties.EventPattern !== undefined);
+    expect(patterns).toEqual([]);
   });
 });
 
