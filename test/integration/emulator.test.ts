@@ -1059,7 +1059,12 @@ describe('fault injection', () => {
     for (let i = 0; i < 12; i++) {
       // 200 ms apart on average, each early or late by up to 60 ms.
       await new Promise((resolve) => setTimeout(resolve, 140 + ((i * 37) % 120)));
-      outcomes.push(await describeOnce().then(() => 'ok', (e: Error) => e.name));
+      outcomes.push(
+        await describeOnce().then(
+          () => 'ok',
+          (e: Error) => e.name,
+        ),
+      );
     }
     expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
   });
