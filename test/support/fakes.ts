@@ -7,7 +7,7 @@ import { AwsCallError, type AwsErrorKind } from '../../lib/errors';
 import { buildLogsPolicyStatement } from '../../lib/key-policy';
 import type { LogPort, Ports } from '../../lib/ports';
 import type { RunMetric } from '../../lib/run-metrics';
-import type { KeyFacts, LogGroup } from '../../lib/types';
+import type { KeyFacts, KeyReport, LogGroup } from '../../lib/types';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
@@ -42,6 +42,22 @@ export function goodKey(overrides: Partial<Extract<KeyFacts, { found: true }>> =
     keyManager: 'CUSTOMER',
     rotationEnabled: true,
     policy: { readable: true, document: policyDocument(ROOT_STATEMENT, LOGS_STATEMENT) },
+    ...overrides,
+  };
+}
+
+/** The key section of a report, for a usable key unless overridden. */
+export function keyReport(overrides: Partial<KeyReport> = {}): KeyReport {
+  return {
+    requested: 'alias/log-encryption',
+    arn: KEY_ARN,
+    state: 'Enabled',
+    keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT',
+    rotationEnabled: true,
+    usable: true,
+    problems: [],
+    warnings: [],
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@ import {
   shouldPublish,
 } from '../../lib/report';
 import type { GroupOutcome, KeyReport, Outcome, Report, ReportStatus, Totals } from '../../lib/types';
+import { keyReport } from '../support/fakes';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
@@ -35,20 +36,8 @@ const HEADINGS: Record<Outcome, string> = {
   excluded: 'Excluded',
 };
 
-function usableKey(overrides: Partial<KeyReport> = {}): KeyReport {
-  return {
-    requested: 'alias/log-encryption',
-    arn: KEY_ARN,
-    state: 'Enabled',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    rotationEnabled: true,
-    usable: true,
-    problems: [],
-    warnings: [],
-    ...overrides,
-  };
-}
+const usableKey = (overrides: Partial<KeyReport> = {}): KeyReport =>
+  keyReport({ arn: KEY_ARN, ...overrides });
 
 function summary(overrides: Partial<RunSummary> = {}): RunSummary {
   return {

@@ -2,19 +2,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createMetricsAdapter } from '../../lib/metrics-emf';
 import { buildReport } from '../../lib/report';
 import { computeRunMetrics, METRICS_NAMESPACE, RUN_METRIC_NAMES } from '../../lib/run-metrics';
-import type { GroupOutcome, KeyReport } from '../../lib/types';
+import type { GroupOutcome } from '../../lib/types';
+import { keyReport } from '../support/fakes';
 
-const key = (usable: boolean): KeyReport => ({
-  requested: 'alias/x',
-  arn: null,
-  state: null,
-  keySpec: null,
-  keyUsage: null,
-  rotationEnabled: null,
-  usable,
-  problems: [],
-  warnings: [],
-});
+const key = (usable: boolean) => keyReport({ usable });
 
 function reportWith(outcomes: GroupOutcome[], alreadyEncrypted: number, usable = true) {
   return buildReport({

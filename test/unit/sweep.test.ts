@@ -3,20 +3,10 @@ import { parseEvent } from '../../lib/event';
 import { runRemediation, type SweepContinuation } from '../../lib/remediate';
 import { buildReport } from '../../lib/report';
 import { mergeSweep, parseSweepState, SWEEP_GROUPS_MAX_BYTES } from '../../lib/sweep';
-import type { GroupOutcome, KeyReport, Report } from '../../lib/types';
-import { ACCOUNT, baseConfig, createFakePorts, group, KEY_ARN } from '../support/fakes';
+import type { GroupOutcome, Report } from '../../lib/types';
+import { ACCOUNT, baseConfig, createFakePorts, group, KEY_ARN, keyReport } from '../support/fakes';
 
-const KEY: KeyReport = {
-  requested: 'alias/x',
-  arn: KEY_ARN,
-  state: 'Enabled',
-  keySpec: 'SYMMETRIC_DEFAULT',
-  keyUsage: 'ENCRYPT_DECRYPT',
-  rotationEnabled: true,
-  usable: true,
-  problems: [],
-  warnings: [],
-};
+const KEY = keyReport();
 
 function invocationReport(
   runId: string,
