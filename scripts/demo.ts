@@ -3,9 +3,11 @@
  * Starts moto, seeds a small account (RDS and Lambda log groups, some already encrypted,
  * one DELIVERY group, a key with a correct policy), subscribes a queue to the report topic,
  * then runs a dry run and a live run through `serverless invoke local`, prints both reports
- * as a person would read them, checks the account, and stops the emulator.
+ * as a person would read them, shows a new group encrypted on creation (real-time mode),
+ * checks the account, and stops the emulator.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderText } from '../lib/report';
 import { type Emulator, emulatorEnv, startEmulator } from '../test/emulator/emulator';
@@ -13,6 +15,7 @@ import {
   createGroups,
   createKey,
   createReportTopic,
+  readGroupKey,
   readGroupKeys,
   receiveReports,
   seedClients,
@@ -78,6 +81,22 @@ async function demo(em: Emulator): Promise<number> {
     }
   }
 
+  // Real time: RDS creates a new log group; its CloudTrail event arrives seconds later.
+  const created = '/aws/rds/instance/orders-db/audit';
+  await createGroups(aws.logs, [created]);
+  const eventFile = writeCreatedEvent(created);
+  step(`Real time: RDS creates ${created}; its CloudTrail CreateLogGroup event is invoked locally`);
+  console.log(
+    `  npx serverless invoke local -f remediate --stage local --path ${path.relative(ROOT, eventFile)}`,
+  );
+  invokeLocal(em, eventFile);
+  const newKey = await readGroupKey(aws.logs, created);
+  check(newKey === keyArn, `${created} was encrypted on creation`);
+  check(
+    (await receiveReports(aws.sqs, topic.queueUrl)).length === 0,
+    'no report was published: nothing needed a person',
+  );
+
   step('Final check of the account');
   const keys = await readGroupKeys(aws.logs);
   let ok = true;
@@ -103,6 +122,24 @@ function invokeLocal(em: Emulator, eventFile: string): void {
     process.stderr.write(result.stdout + result.stderr);
     throw new Error(`serverless invoke local failed with status ${result.status}`);
   }
+}
+
+/** The sample RDS CreateLogGroup event, for `name` and now, in a file for `invoke local --path`. */
+function writeCreatedEvent(name: string): string {
+  const sample = JSON.parse(readFileSync(path.join(ROOT, 'events', 'create-log-group-rds.json'), 'utf8'));
+  const event = {
+    ...sample,
+    detail: {
+      ...sample.detail,
+      eventTime: new Date().toISOString(),
+      requestParameters: { logGroupName: name },
+    },
+  };
+  const dir = path.join(ROOT, '.demo');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'create-log-group.json');
+  writeFileSync(file, JSON.stringify(event, null, 2));
+  return file;
 }
 
 function step(text: string): void {
