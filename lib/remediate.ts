@@ -17,7 +17,7 @@ import type { LogPort, Ports } from './ports';
 import { prefetch } from './prefetch';
 import { buildReport, renderSnsMessage, reportStatus, shouldPublish } from './report';
 import { encodeResumeToken, type ScanPosition } from './resume-token';
-import { computeRealtimeMetrics, computeRunMetrics } from './run-metrics';
+import { computeRealtimeMetrics, computeRunMetrics, type RunMetric } from './run-metrics';
 import { mergeSweep, type SweepState, sweepReport } from './sweep';
 import type {
   Finding,
@@ -218,13 +218,14 @@ export async function runRemediation(
     outcomes,
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
   });
+  const topicArn = config.reportTopicArn;
   // A new group's run reports only what needs a person: the schedule's sweep reports the rest.
-  const reportWhen = request.createdLogGroup ? 'problems' : (request.report ?? config.reportWhen);
   if (request.createdLogGroup) {
-    ports.metrics.recordRun(computeRealtimeMetrics(report, request.createdLogGroup.eventTime));
-    return publish(report, reportWhen, config.reportTopicArn, ports, { recordMetrics: false });
+    const metrics = computeRealtimeMetrics(report, request.createdLogGroup.eventTime);
+    return publish(report, 'problems', topicArn, ports, metrics);
   }
-  if (!request.sweep) return publish(report, reportWhen, config.reportTopicArn, ports);
+  const reportWhen = request.report ?? config.reportWhen;
+  if (!request.sweep) return publish(report, reportWhen, topicArn, ports, computeRunMetrics(report));
 
   // A sweep publishes once, at its end, with the totals of every invocation.
   const sweep = mergeSweep(request.sweep.state, report);
@@ -235,7 +236,8 @@ export async function runRemediation(
     });
     return { report, published: false, continuation: { resumeToken: report.resumeToken, sweep } };
   }
-  return publish(sweepReport(sweep, report), reportWhen, config.reportTopicArn, ports);
+  const sweepFinal = sweepReport(sweep, report);
+  return publish(sweepFinal, reportWhen, topicArn, ports, computeRunMetrics(sweepFinal));
 }
 
 /**
@@ -326,17 +328,18 @@ function createKeyHealth(initial: KeyAssessment, ports: Ports, config: Readonly<
   };
 }
 
+/** Emit the run's metrics, then publish the report if `when` asks for it. */
 async function publish(
   report: Report,
   when: ReportWhen,
   topicArn: string,
   ports: Ports,
-  { recordMetrics = true } = {},
+  metrics: RunMetric[],
 ): Promise<RunResult> {
   const sns = renderSnsMessage(report);
   const status = reportStatus(report);
   ports.log.info('Run finished', { status, totals: report.totals, complete: report.complete });
-  if (recordMetrics) ports.metrics.recordRun(computeRunMetrics(report));
+  ports.metrics.recordRun(metrics);
   if (!shouldPublish(report, when)) return { report: sns.report, published: false };
   try {
     await ports.reports.publishReport({
