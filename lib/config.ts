@@ -4,7 +4,7 @@
  * that names the variable and the value.
  */
 import { ConfigError } from './errors';
-import type { ReportWhen } from './types';
+import type { ReportMode } from './types';
 
 export interface ExcludeTag {
   key: string;
@@ -22,7 +22,7 @@ export interface Config {
   includePatterns: readonly string[];
   excludePatterns: readonly string[];
   excludeTag?: ExcludeTag;
-  reportWhen: ReportWhen;
+  reportWhen: ReportMode;
   /** SDK attempts per call (first try included), adaptive retry mode. */
   maxAttempts: number;
   /** How many AssociateKmsKey calls may be in flight at once. */
@@ -158,7 +158,7 @@ function parseExcludeTag(raw: string | undefined): ExcludeTag | undefined {
   return Object.freeze(tagValue === undefined ? { key } : { key, value: tagValue });
 }
 
-function parseReportWhen(raw: string | undefined): ReportWhen {
+function parseReportWhen(raw: string | undefined): ReportMode {
   const value = optional(raw);
   if (value === undefined) return 'findings';
   if (value === 'always' || value === 'findings') return value;

@@ -55,5 +55,19 @@ export class AwsCallError extends RemediatorError {
   }
 }
 
+/**
+ * DescribeKey of the target key was throttled or met a fault after the SDK's retries, in a run
+ * that must not guess (a new group's): the invocation fails so that its event is tried again.
+ */
+export class KeyLookupError extends RemediatorError {
+  constructor(
+    readonly keyId: string,
+    readonly code: string,
+    awsMessage: string,
+  ) {
+    super(`The key ${keyId} could not be described (${code}: ${awsMessage}); the event is retried`);
+  }
+}
+
 /** The report could not be published; the report itself travels with the error. */
 export class ReportPublishError extends RemediatorError {}

@@ -64,7 +64,13 @@ export function assessKey(facts: KeyFacts, region: string, account: string): Key
   }
 
   if (!facts.found) {
-    if (keyRegion === region || keyRegion === undefined) {
+    if (facts.transient) {
+      // A throttle or a fault after the SDK's retries: no verdict on the key, and never "not found".
+      problems.push({
+        code: 'KEY_LOOKUP_FAILED',
+        message: `The key ${facts.requested} could not be described this time (${facts.errorCode}: ${facts.message}); nothing was decided about it, and the next run asks again.`,
+      });
+    } else if (keyRegion === region || keyRegion === undefined) {
       problems.push({ code: 'KEY_NOT_FOUND', message: describeLookupFailure(facts) });
     }
   } else {

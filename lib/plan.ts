@@ -15,7 +15,11 @@ export interface Scope {
 export type Decision =
   | { action: 'count-encrypted' }
   | { action: 'exclude'; reason: ExcludeReason }
-  | { action: 'skip'; reason: 'delivery-class' | 'key-unusable' | 'key-policy-scope'; message: string }
+  | {
+      action: 'skip';
+      reason: 'delivery-class' | 'key-unusable' | 'key-unchecked' | 'key-policy-scope';
+      message: string;
+    }
   /** A candidate: the exclude tag (if any), the cap and the dry-run switch still apply. */
   | { action: 'remediate' };
 
@@ -31,6 +35,13 @@ export function decideGroup(group: LogGroup, scope: Scope, key: KeyAssessment): 
       action: 'skip',
       reason: 'delivery-class',
       message: 'DELIVERY-class log groups cannot be associated with a KMS key.',
+    };
+  }
+  if (key.report.problems.some((p) => p.code === 'KEY_LOOKUP_FAILED')) {
+    return {
+      action: 'skip',
+      reason: 'key-unchecked',
+      message: 'The key could not be checked this time (see KEY_LOOKUP_FAILED); nothing was changed.',
     };
   }
   if (!key.usable) {

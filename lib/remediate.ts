@@ -6,7 +6,7 @@
  */
 import { parseArn } from './arn';
 import type { Config } from './config';
-import { AwsCallError, ReportPublishError } from './errors';
+import { AwsCallError, KeyLookupError, ReportPublishError } from './errors';
 import type { RunRequest } from './event';
 import { assessKey, type KeyAssessment } from './key-check';
 import { logsServicePrincipal } from './key-policy';
@@ -74,6 +74,7 @@ export async function runRemediation(
   context: RunContext,
 ): Promise<RunResult> {
   const startedAt = ports.now();
+  // A resumed run's request carries its token's intent, so this is the original run's choice.
   const dryRun = request.dryRun ?? config.dryRun;
   const log = ports.log;
   const outOfTime = () => (context.remainingTimeMs ? context.remainingTimeMs() < DEADLINE_MARGIN_MS : false);
@@ -83,6 +84,11 @@ export async function runRemediation(
     context.account ?? parseArn(facts.found ? facts.arn : facts.requested)?.account ?? 'unknown';
   const key = assessKey(facts, config.region, account);
   log.info('Key assessed', { key: key.report });
+  if (request.createdLogGroup && !facts.found && facts.transient) {
+    // No verdict to act on: fail the invocation. Lambda retries an async event's function error twice,
+    // after 1 and 2 minutes (Lambda Developer Guide, invocation-async-error-handling.html).
+    throw new KeyLookupError(facts.requested, facts.errorCode, facts.message);
+  }
   const keyHealth = createKeyHealth(key, ports, config, account);
 
   const scope: Scope = {
@@ -96,7 +102,7 @@ export async function runRemediation(
   };
   let alreadyEncrypted = 0;
   let reservedRemediations = 0;
-  let policyDenied = false;
+  let keyPolicyDenied = false;
   let scanError: AwsCallError | undefined;
   let stoppedAt: ScanPosition | undefined;
 
@@ -134,8 +140,9 @@ export async function runRemediation(
         record({ outcome: 'skipped', logGroupName, reason: 'key-unusable', message: keyHealth.reason() });
         return;
       }
-      const outcome = classifyGroupError(error, group, key);
-      if (outcome.outcome === 'failed' && outcome.errorCode === 'AccessDeniedException') policyDenied = true;
+      const { outcome, keyPolicy } = classifyGroupError(error, group, key);
+      // Only a key-policy denial is mended by the key-policy statement; a role denial is not.
+      if (keyPolicy) keyPolicyDenied = true;
       record(outcome);
     }
   };
@@ -143,7 +150,8 @@ export async function runRemediation(
   const pool = createPool(config.associateConcurrency);
   const resume = request.resumeFrom;
   let pageToken = resume?.pageToken;
-  let skip = resume?.skip ?? 0;
+  // The resumed page's groups up to this name were accounted for by the run before.
+  let after = resume?.after;
   try {
     const pages = request.createdLogGroup
       ? findCreatedGroup(ports, request.createdLogGroup.logGroupName, record)
@@ -156,10 +164,12 @@ export async function runRemediation(
         );
     scan: for await (const page of pages) {
       for (const [index, group] of page.groups.entries()) {
-        // The groups a resumed run's predecessor already accounted for.
-        if (index < skip) continue;
+        if (after !== undefined && group.logGroupName <= after) continue;
         if (outOfTime()) {
-          stoppedAt = { skip: index, ...(pageToken ? { pageToken } : {}), ...prefixOf(request) };
+          stoppedAt = {
+            ...(pageToken ? { pageToken } : {}),
+            ...lastAccounted(page.groups[index - 1], after),
+          };
           for (const left of page.groups.slice(index)) {
             record({ outcome: 'not-reached', logGroupName: left.logGroupName, reason: 'deadline' });
           }
@@ -186,10 +196,10 @@ export async function runRemediation(
             break;
         }
       }
-      skip = 0;
+      after = undefined;
       pageToken = page.nextToken;
       if (pageToken && outOfTime()) {
-        stoppedAt = { skip: 0, pageToken, ...prefixOf(request) };
+        stoppedAt = { pageToken };
         break;
       }
     }
@@ -212,8 +222,22 @@ export async function runRemediation(
     startedAt,
     finishedAt: ports.now(),
     complete: scanError === undefined && stoppedAt === undefined,
-    ...(stoppedAt ? { resumeToken: encodeResumeToken(stoppedAt) } : {}),
-    key: policyDenied ? { ...keyReport, policyFix: key.policyFix } : keyReport,
+    ...(stoppedAt
+      ? {
+          resumeToken: encodeResumeToken({
+            position: stoppedAt,
+            intent: {
+              dryRun,
+              report: request.report ?? config.reportWhen,
+              ...prefixOf(request),
+              ...(request.maxRemediations !== undefined
+                ? { remediationsLeft: Math.max(0, request.maxRemediations - reservedRemediations) }
+                : {}),
+            },
+          }),
+        }
+      : {}),
+    key: keyPolicyDenied ? { ...keyReport, policyFix: key.policyFix } : keyReport,
     alreadyEncrypted,
     outcomes,
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
@@ -259,6 +283,13 @@ async function* findCreatedGroup(
     });
   }
   yield { groups: group ? [group] : [] };
+}
+
+/** Where a stopped page resumes: after its last group accounted for, which may be one skipped as already done. */
+function lastAccounted(previous: LogGroup | undefined, after: string | undefined): { after?: string } {
+  const name = previous?.logGroupName;
+  if (name === undefined) return after === undefined ? {} : { after };
+  return { after: after !== undefined && after > name ? after : name };
 }
 
 function prefixOf(request: RunRequest): { logGroupNamePrefix?: string } {
@@ -356,44 +387,72 @@ async function publish(
   return { report: sns.report, published: true };
 }
 
-/** Map a per-group failure to its outcome. Never throws. */
-function classifyGroupError(error: unknown, group: LogGroup, key: KeyAssessment): GroupOutcome {
+/** Map a per-group failure to its outcome, and say whether the key policy refused it. Never throws. */
+function classifyGroupError(
+  error: unknown,
+  group: LogGroup,
+  key: KeyAssessment,
+): { outcome: GroupOutcome; keyPolicy: boolean } {
   const logGroupName = group.logGroupName;
   if (!(error instanceof AwsCallError)) {
-    return { outcome: 'failed', logGroupName, errorCode: 'InternalError', message: String(error) };
+    const outcome = { outcome: 'failed', logGroupName, errorCode: 'InternalError', message: String(error) };
+    return { outcome: outcome as GroupOutcome, keyPolicy: false };
   }
+  const failed = (message: string): GroupOutcome => ({
+    outcome: 'failed',
+    logGroupName,
+    errorCode: error.code,
+    message,
+  });
   switch (error.kind) {
     case 'not-found':
-      return { outcome: 'skipped', logGroupName, reason: 'group-deleted', message: error.awsMessage };
-    case 'access-denied':
       return {
-        outcome: 'failed',
-        logGroupName,
-        errorCode: error.code,
-        message: diagnoseAccessDenied(error, group, key),
+        outcome: { outcome: 'skipped', logGroupName, reason: 'group-deleted', message: error.awsMessage },
+        keyPolicy: false,
       };
+    case 'access-denied': {
+      const role = diagnoseRoleDenial(error);
+      if (role) return { outcome: failed(role), keyPolicy: false };
+      return { outcome: failed(diagnoseKeyPolicyDenial(error, group, key)), keyPolicy: true };
+    }
     default:
-      return { outcome: 'failed', logGroupName, errorCode: error.code, message: error.awsMessage };
+      return { outcome: failed(error.awsMessage), keyPolicy: false };
   }
 }
 
-function diagnoseAccessDenied(error: AwsCallError, group: LogGroup, key: KeyAssessment): string {
-  if (/not authorized to perform/i.test(error.awsMessage)) {
-    return `The function's IAM role may not call ${error.operation}: ${error.awsMessage}`;
-  }
+/**
+ * IAM's denials read "User: <principal ARN> is not authorized to perform: <action> on resource: …";
+ * the key policy's come back from CloudWatch Logs as "The specified KMS key does not exist or is
+ * not allowed to be used with …". Undefined when it is not IAM's.
+ */
+function diagnoseRoleDenial(error: AwsCallError): string | undefined {
+  if (!/not authorized to perform/i.test(error.awsMessage)) return undefined;
+  const principal = /User: (\S+) is not authorized/i.exec(error.awsMessage)?.[1] ?? "the function's role";
+  const action = /not authorized to perform: ([\w-]+:\w+)/i.exec(error.awsMessage)?.[1] ?? error.operation;
+  return (
+    `The function's IAM role (${principal}) is not allowed ${action}: grant it in the role's policy; ` +
+    `the key policy is not the cause. AWS said: ${error.awsMessage}`
+  );
+}
+
+function diagnoseKeyPolicyDenial(error: AwsCallError, group: LogGroup, key: KeyAssessment): string {
   return (
     `The key policy does not let ${logsServicePrincipal(key.logs.region)} use ${key.keyArn} for ` +
     `${group.logGroupArn}; add the statement in key.policyFix to the key policy. AWS said: ${error.awsMessage}`
   );
 }
 
-/** One structured line per group, so nothing is lost when the SNS report is trimmed. */
+/**
+ * One structured line per listed group, at INFO or above (the level the stack keeps), so nothing
+ * the SNS report trims is lost. Already-encrypted groups are only counted, as in the report.
+ */
 function logOutcome(log: LogPort, outcome: GroupOutcome): void {
   // Nested: Powertools reserves top-level keys such as "message" and would drop ours.
   const line = { logGroup: outcome };
   switch (outcome.outcome) {
     case 'remediated':
     case 'would-remediate':
+    case 'excluded':
       log.info('Log group outcome', line);
       break;
     case 'failed':
@@ -402,9 +461,6 @@ function logOutcome(log: LogPort, outcome: GroupOutcome): void {
     case 'skipped':
     case 'not-reached':
       log.warn('Log group outcome', line);
-      break;
-    case 'excluded':
-      log.debug('Log group outcome', line);
       break;
   }
 }

@@ -139,7 +139,7 @@ export function renderText(report: Report): string {
       `${t.failed} failed, ${t.notReached} not reached.`,
     '',
     `Key: ${k.arn ?? k.requested}${k.arn && k.arn !== k.requested ? ` (configured as ${k.requested})` : ''}`,
-    `  ${k.usable ? 'Usable' : 'NOT USABLE'}; state ${k.state ?? 'unknown'}, spec ${k.keySpec ?? 'unknown'}, ` +
+    `  ${keyVerdict(k)}; state ${k.state ?? 'unknown'}, spec ${k.keySpec ?? 'unknown'}, ` +
       `usage ${k.keyUsage ?? 'unknown'}, rotation ${k.rotationEnabled === null ? 'unknown' : k.rotationEnabled ? 'on' : 'off'}`,
     ...k.problems.map((p) => `  Problem ${p.code}: ${p.message}`),
     ...k.warnings.map((w) => `  Warning ${w.code}: ${w.message}`),
@@ -156,7 +156,15 @@ export function renderText(report: Report): string {
       `The scan failed and stopped early: ${report.scanError.code}: ${report.scanError.message}`,
     );
   }
-  if (report.resumeToken) lines.push('', `Resume with the event {"resumeToken": "${report.resumeToken}"}.`);
+  if (report.resumeToken) {
+    lines.push(
+      '',
+      `Resume with the event {"resumeToken": "${report.resumeToken}"}.`,
+      report.dryRun
+        ? 'Resuming continues this DRY RUN: it changes nothing, whatever DRY_RUN is set to.'
+        : 'Resuming continues this live run, with the same prefix and the remediations it has left.',
+    );
+  }
   for (const outcome of OUTCOME_ORDER) {
     const groups = report.groups.filter((g) => g.outcome === outcome);
     if (groups.length === 0) continue;
@@ -166,10 +174,19 @@ export function renderText(report: Report): string {
     lines.push(
       '',
       `${report.groupsOmitted} more groups are not listed, to keep the message within SNS's size limit; ` +
-        "the function's logs have one line per group.",
+        'the function\'s logs have one line for each of them ("Log group outcome", at INFO or above); ' +
+        'already-encrypted groups are only counted.',
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+function keyVerdict(k: KeyReport): string {
+  if (k.usable) return 'Usable';
+  // A lookup that failed in passing proves nothing either way.
+  return k.problems.some((p) => p.code === 'KEY_LOOKUP_FAILED')
+    ? 'UNKNOWN (could not be checked)'
+    : 'NOT USABLE';
 }
 
 function describeGroup(g: GroupOutcome): string {

@@ -42,6 +42,8 @@ export type KeyFacts =
       /** The AWS error code, e.g. NotFoundException or AccessDeniedException. */
       errorCode: string;
       message: string;
+      /** Throttled or a server fault, after the SDK's retries: it says nothing about the key. */
+      transient: boolean;
     }
   | {
       found: true;
@@ -58,6 +60,8 @@ export type KeyFacts =
 
 export type KeyProblemCode =
   | 'KEY_NOT_FOUND'
+  /** DescribeKey failed for a passing reason (throttling, a fault): the key is unknown, not absent. */
+  | 'KEY_LOOKUP_FAILED'
   | 'KEY_NOT_ENABLED'
   | 'KEY_NOT_SYMMETRIC'
   | 'KEY_WRONG_USAGE'
@@ -81,7 +85,13 @@ export interface Finding<Code extends string> {
 export type ExcludeReason = 'include-patterns' | 'exclude-patterns' | 'exclude-tag';
 
 /** Why a group that needs encryption was not changed. */
-export type SkipReason = 'delivery-class' | 'key-unusable' | 'key-policy-scope' | 'group-deleted';
+export type SkipReason =
+  | 'delivery-class'
+  | 'key-unusable'
+  /** The key could not be checked this time (KEY_LOOKUP_FAILED): nothing was decided about it. */
+  | 'key-unchecked'
+  | 'key-policy-scope'
+  | 'group-deleted';
 
 /** Why a group was scanned but not processed. */
 export type NotReachedReason = 'max-remediations' | 'deadline';
@@ -147,5 +157,8 @@ export interface Report {
 
 export type ReportStatus = 'compliant' | 'remediated' | 'findings' | 'failed' | 'key-unusable';
 
+/** When a sweep or manual run publishes its report: REPORT_WHEN, or an event's `report`. */
+export type ReportMode = 'always' | 'findings';
+
 /** `problems` (failures, an unusable key) is for the runs a new log group triggers; it cannot be configured. */
-export type ReportWhen = 'always' | 'findings' | 'problems';
+export type ReportWhen = ReportMode | 'problems';

@@ -23,7 +23,8 @@ export function createKeysAdapter(client: KMSClient): KeysPort {
         metadata = await describe(client, keyId);
       } catch (error) {
         const e = toAwsCallError('DescribeKey', error);
-        return { found: false, requested: keyId, errorCode: e.code, message: e.awsMessage };
+        const transient = e.kind === 'throttled';
+        return { found: false, requested: keyId, errorCode: e.code, message: e.awsMessage, transient };
       }
       const arn = metadata.Arn ?? keyId;
       const [policy, rotationEnabled] = await Promise.all([

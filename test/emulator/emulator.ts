@@ -34,7 +34,8 @@ export interface FaultSettings {
   tpsLimits?: Record<string, number>;
   /**
    * Log group name (or glob) -> error code for AssociateKmsKey, DisassociateKmsKey and
-   * ListTagsForResource naming that group. `ResourceNotFoundException` also deletes the group.
+   * ListTagsForResource naming that group. `ResourceNotFoundException` also deletes the group;
+   * `IamAccessDenied` answers AccessDeniedException worded as IAM words a denial of the caller's role.
    */
   groupErrors?: Record<string, string>;
   /** After this many successful AssociateKmsKey calls, the key of the last one becomes Disabled. */

@@ -445,10 +445,12 @@ def token_position(groups: IndexedGroups, names: list[str], parsed: Any, prefix:
     arn = unique.split("|")[0]  # how moto's Paginator reads the attribute back
     _, found, name = arn.partition(":log-group:")
     group = groups.get(name) if found else None
-    if group is None or group.arn != arn or not name.startswith(prefix):
-        return None  # e.g. that group was deleted since: moto answers an empty last page
-    index = bisect.bisect_left(names, name)
-    return index if index < len(names) and names[index] == name else None
+    if not found or not name.startswith(prefix) or (group is not None and group.arn != arn):
+        return None
+    # A token is a place in name order ("ASCII-sorted by log group name", API reference). When
+    # the group it names was deleted since, the listing goes on from where that name would sort;
+    # moto alone would answer an empty last page, ending every later scan early.
+    return bisect.bisect_left(names, name)
 
 
 def patch_logs_backend() -> None:
@@ -1113,6 +1115,8 @@ class FaultInjector:
             backend = logs_backends[account][region]
             if name in backend.groups:
                 backend.delete_log_group(name)  # The group is really gone, DescribeLogGroups agrees.
+        if code == IAM_ACCESS_DENIED:
+            return iam_denial(call, account, region, name)
         return Fault(code) if code else None
 
     def after_association(self, key: Key) -> None:
@@ -1122,6 +1126,24 @@ class FaultInjector:
                 return
         key.enabled, key.key_state = False, "Disabled"  # Later associations get the real InvalidParameterException.
         self._stats.count_fault("logs.AssociateKmsKey", "disableKeyAfterAssociations")
+
+
+# groupErrors value for a denial by IAM (the caller's role), as opposed to the key policy's.
+IAM_ACCESS_DENIED = "IamAccessDenied"
+
+
+def iam_denial(call: AwsCall, account: str, region: str, name: str) -> Fault:
+    """AccessDeniedException worded as IAM words it ("User: <principal> is not authorized to perform:
+    <action> on resource: <arn> because no identity-based policy allows the <action> action", IAM User
+    Guide, "Troubleshoot access denied error messages"), for a role that lacks the action."""
+    action = call.key.replace(".", ":", 1)
+    principal = f"arn:aws:sts::{account}:assumed-role/logs-kms-remediator-role/logs-kms-remediator"
+    resource = f"arn:aws:logs:{region}:{account}:log-group:{name}"
+    return Fault(
+        "AccessDeniedException",
+        f"User: {principal} is not authorized to perform: {action} on resource: {resource} "
+        f"because no identity-based policy allows the {action} action",
+    )
 
 
 def group_targeted_by(call: AwsCall) -> tuple[str, str, str] | None:

@@ -154,9 +154,10 @@ export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Ca
     },
     logGroups: {
       async *scanLogGroups({ logGroupNamePrefix, startingToken }) {
-        const matching = account.groups.filter(
-          (g) => !logGroupNamePrefix || g.logGroupName.startsWith(logGroupNamePrefix),
-        );
+        // As DescribeLogGroups does: "ASCII-sorted by log group name".
+        const matching = account.groups
+          .filter((g) => !logGroupNamePrefix || g.logGroupName.startsWith(logGroupNamePrefix))
+          .sort((a, b) => (a.logGroupName < b.logGroupName ? -1 : a.logGroupName > b.logGroupName ? 1 : 0));
         for (let i = Number(startingToken ?? 0); i < matching.length || i === 0; i += pageSize) {
           if (
             account.scanFailsAfterPages !== undefined &&

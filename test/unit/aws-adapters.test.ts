@@ -192,9 +192,29 @@ describe('keys adapter', () => {
       requested: 'alias/none',
       errorCode: 'NotFoundException',
       message: 'Alias not found',
+      transient: false,
     });
     expect(kmsMock.calls()).toHaveLength(1);
   });
+
+  it.each([
+    ['throttled', 'ThrottlingException', 400, true],
+    ['a KMS fault', 'KMSInternalException', 500, true],
+    ['a dependency timeout', 'DependencyTimeoutException', 503, true],
+    ['denied', 'AccessDeniedException', 400, false],
+  ])(
+    'marks a lookup that was %s as transient only when it says nothing about the key',
+    async (_c, name, status, transient) => {
+      kmsMock
+        .on(DescribeKeyCommand)
+        .rejects(Object.assign(new Error('no'), { name, $metadata: { httpStatusCode: status } }));
+      await expect(adapter().readKeyFacts('alias/k')).resolves.toMatchObject({
+        found: false,
+        errorCode: name,
+        transient,
+      });
+    },
+  );
 
   it('marks the policy unreadable and the rotation unknown when KMS refuses them', async () => {
     const denied = Object.assign(new Error('not authorized'), {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { EventError } from '../../lib/errors';
 import { parseEvent, type RunRequest } from '../../lib/event';
-import { decodeResumeToken, encodeResumeToken, type ScanPosition } from '../../lib/resume-token';
+import { decodeResumeToken, encodeResumeToken, type ResumePoint } from '../../lib/resume-token';
 
 const NUM_RUNS = 1_000;
 const ALLOWED = ['dryRun', 'logGroupNamePrefix', 'maxRemediations', 'report', 'resumeToken'] as const;
@@ -38,18 +38,19 @@ function isPrefix(value: unknown): value is string {
   );
 }
 
-/** The position a resumeToken value names, or undefined when it is not a token this function could have issued. */
-function positionOf(value: unknown): ScanPosition | undefined {
+/** What a resumeToken value carries, or undefined when it is not a token this function could have issued. */
+function resumePointOf(value: unknown): ResumePoint | undefined {
   if (typeof value !== 'string' || value.length > 4096) return undefined;
-  let position: ScanPosition;
+  let point: ResumePoint;
   try {
-    position = decodeResumeToken(value);
+    point = decodeResumeToken(value);
   } catch {
     return undefined;
   }
-  // The function only issues tokens for sweeps whose prefix the event itself could carry.
-  if (position.logGroupNamePrefix !== undefined && !isPrefix(position.logGroupNamePrefix)) return undefined;
-  return position;
+  // The function only issues tokens for runs whose prefix the event itself could carry.
+  const prefix = point.intent.logGroupNamePrefix;
+  if (prefix !== undefined && !isPrefix(prefix)) return undefined;
+  return point;
 }
 
 /** Whether `value` is acceptable for `field` on its own, from the documented contract. */
@@ -66,36 +67,77 @@ function isValidValue(field: Allowed, value: unknown): boolean {
     case 'report':
       return value === 'always' || value === 'findings';
     case 'resumeToken':
-      return positionOf(value) !== undefined;
+      return resumePointOf(value) !== undefined;
   }
 }
 
-/** A prefix given next to a token must be the token's own. */
-function prefixConflicts(event: Record<string, unknown>): boolean {
-  const position = positionOf(event.resumeToken);
+/**
+ * The fields of an event that contradict its token: a resumed run does what its token says, so
+ * dryRun, report and the prefix may only repeat the token's, and maxRemediations may not be given.
+ */
+function tokenConflicts(event: Record<string, unknown>): string[] {
+  const point = resumePointOf(event.resumeToken);
+  if (point === undefined) return [];
+  const { intent } = point;
+  const differs = (field: 'dryRun' | 'report' | 'logGroupNamePrefix', tokenValue: unknown) =>
+    event[field] !== undefined && event[field] !== tokenValue;
+  return [
+    ...(differs('dryRun', intent.dryRun) ? ['dryRun'] : []),
+    ...(differs('report', intent.report) ? ['report'] : []),
+    ...(differs('logGroupNamePrefix', intent.logGroupNamePrefix) ? ['logGroupNamePrefix'] : []),
+    ...(event.maxRemediations !== undefined ? ['maxRemediations'] : []),
+  ];
+}
+
+// The metadata fields of an EventBridge event (EventBridge User Guide, event structure).
+const ENVELOPE = [
+  'version',
+  'id',
+  'detail-type',
+  'source',
+  'account',
+  'time',
+  'region',
+  'resources',
+  'detail',
+];
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A Scheduled Event with nothing but its documented fields: the only bus event these tests generate. */
+function isScheduledEvent(value: Record<string, unknown>): boolean {
+  const detailEmpty =
+    value.detail === undefined || (isPlainObject(value.detail) && Object.keys(value.detail).length === 0);
+  const timeOk = value.time === undefined || (typeof value.time === 'string' && ISO.test(value.time));
   return (
-    position !== undefined &&
-    event.logGroupNamePrefix !== undefined &&
-    event.logGroupNamePrefix !== position.logGroupNamePrefix
+    Object.keys(value).every((key) => ENVELOPE.includes(key) || key === 'replay-name') &&
+    value['detail-type'] === 'Scheduled Event' &&
+    value.source === 'aws.events' &&
+    detailEmpty &&
+    timeOk
   );
 }
 
 /** The request a value should produce, or undefined when it should be rejected. Defined independently of lib/event. */
 function expectedRequest(value: unknown): RunRequest | undefined {
   if (!isPlainObject(value)) return undefined;
-  if (value['detail-type'] === 'Scheduled Event' && value.source === 'aws.events') {
-    return { trigger: 'scheduled' };
-  }
+  if ('detail-type' in value) return isScheduledEvent(value) ? { trigger: 'scheduled' } : undefined;
   const keys = Object.keys(value);
-  if (!keys.every((key) => isAllowed(key) && isValidValue(key, value[key])) || prefixConflicts(value)) {
+  if (
+    !keys.every((key) => isAllowed(key) && isValidValue(key, value[key])) ||
+    tokenConflicts(value).length > 0
+  ) {
     return undefined;
   }
   const { resumeToken, ...overrides } = value;
   const request: RunRequest = { trigger: 'manual', ...overrides };
-  const position = positionOf(resumeToken);
-  if (position !== undefined) {
-    request.resumeFrom = position;
-    if (position.logGroupNamePrefix !== undefined) request.logGroupNamePrefix = position.logGroupNamePrefix;
+  const point = resumePointOf(resumeToken);
+  if (point !== undefined) {
+    const { intent } = point;
+    request.resumeFrom = point.position;
+    request.dryRun = intent.dryRun;
+    request.report = intent.report;
+    if (intent.logGroupNamePrefix !== undefined) request.logGroupNamePrefix = intent.logGroupNamePrefix;
+    if (intent.remediationsLeft !== undefined) request.maxRemediations = intent.remediationsLeft;
   }
   return request;
 }
@@ -103,10 +145,18 @@ function expectedRequest(value: unknown): RunRequest | undefined {
 /** The fields parseEvent may blame for rejecting `value`. */
 function blameableFields(value: unknown): string[] {
   if (!isPlainObject(value)) return ['event'];
+  if ('detail-type' in value) {
+    // Any field of a bus event that is not a Scheduled Event's, with the right value, is to blame.
+    const inDetail = isPlainObject(value.detail)
+      ? Object.keys(value.detail).map((key) => `detail.${key}`)
+      : [];
+    const envelope = ['detail-type', 'source', 'time', 'detail'];
+    return [...Object.keys(value).filter((key) => !ENVELOPE.includes(key)), ...envelope, ...inDetail];
+  }
   const unknown = Object.keys(value).find((key) => !isAllowed(key));
   if (unknown !== undefined) return [unknown];
   const invalid: string[] = ALLOWED.filter((field) => field in value && !isValidValue(field, value[field]));
-  return prefixConflicts(value) ? [...invalid, 'logGroupNamePrefix'] : invalid;
+  return [...invalid, ...tokenConflicts(value)];
 }
 
 function parseOutcome(value: unknown): { request: RunRequest } | { error: unknown } {
@@ -147,17 +197,37 @@ const prefixArb = fc
   .array(fc.constantFrom(...PREFIX_CHARS), { minLength: 1, maxLength: 512 })
   .map((chars) => chars.join(''));
 
-const positionArb = (prefix: fc.Arbitrary<string | undefined>): fc.Arbitrary<ScanPosition> =>
+const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+
+const resumePointArb = (prefix: fc.Arbitrary<string | undefined>): fc.Arbitrary<ResumePoint> =>
   fc
-    .tuple(fc.nat(), fc.option(fc.string({ maxLength: 40 }), { nil: undefined }), prefix)
-    .map(([skip, pageToken, logGroupNamePrefix]) => ({
-      skip,
-      ...(pageToken !== undefined ? { pageToken } : {}),
-      ...(logGroupNamePrefix !== undefined ? { logGroupNamePrefix } : {}),
+    .tuple(
+      optional(fc.string({ maxLength: 40 })),
+      optional(prefixArb),
+      fc.boolean(),
+      optional(fc.nat({ max: 1_000 })),
+      prefix,
+      fc.constantFrom('always' as const, 'findings' as const),
+    )
+    .map(([pageToken, after, dryRun, remediationsLeft, logGroupNamePrefix, report]) => ({
+      position: {
+        ...(pageToken !== undefined ? { pageToken } : {}),
+        ...(after !== undefined ? { after } : {}),
+      },
+      intent: {
+        dryRun,
+        report,
+        ...(remediationsLeft !== undefined ? { remediationsLeft } : {}),
+        ...(logGroupNamePrefix !== undefined ? { logGroupNamePrefix } : {}),
+      },
     }));
 
+/** A token's payload with every field in place, for tokens built by hand. */
+const tokenWithPageToken = (pageToken: string) =>
+  encodeResumeToken({ position: { pageToken }, intent: { dryRun: true, report: 'findings' } });
+
 /** Tokens as a report hands them out; one in four carries a prefix, which then rules out most event prefixes. */
-const tokenArb = positionArb(
+const tokenArb = resumePointArb(
   fc.oneof(
     { weight: 3, arbitrary: fc.constant(undefined) },
     { weight: 1, arbitrary: fc.constantFrom('/aws/rds/', '/aws/lambda/', 'a') },
@@ -167,11 +237,8 @@ const tokenArb = positionArb(
 /** The longest genuine token the event accepts (4,096 characters), and one just over. */
 function tokensAroundTheLimit(): [string, string] {
   let n = 0;
-  while (encodeResumeToken({ skip: 0, pageToken: 'p'.repeat(n + 1) }).length <= 4096) n++;
-  return [
-    encodeResumeToken({ skip: 0, pageToken: 'p'.repeat(n) }),
-    encodeResumeToken({ skip: 0, pageToken: 'p'.repeat(n + 1) }),
-  ];
+  while (tokenWithPageToken('p'.repeat(n + 1)).length <= 4096) n++;
+  return [tokenWithPageToken('p'.repeat(n)), tokenWithPageToken('p'.repeat(n + 1))];
 }
 const [LONGEST_TOKEN, TOO_LONG_TOKEN] = tokensAroundTheLimit();
 
@@ -231,8 +298,10 @@ const boundaryValueArb: Record<Allowed, fc.Arbitrary<unknown>> = {
     tokenArb.map((token) => token.slice(1)),
     fc
       .record({
-        v: fc.constantFrom(0, 1, 2, '1'),
-        s: fc.constantFrom(-1, 0, 1.5, '3'),
+        v: fc.constantFrom(0, 1, 2, 3, '2'),
+        d: fc.constantFrom(true, 'true', 1, undefined),
+        m: fc.constantFrom(-1, 0, 1.5, '3', undefined),
+        r: fc.constantFrom('always', 'never', undefined),
         t: fc.constantFrom(5, 'x'),
       })
       .map((payload) => Buffer.from(JSON.stringify(payload)).toString('base64url')),
@@ -278,13 +347,25 @@ const candidateObjectArb = fc
 
 const scheduledLikeArb = fc
   .record({
-    'detail-type': fc.constantFrom('Scheduled Event', 'Object Created', 'scheduled event'),
-    source: fc.constantFrom('aws.events', 'aws.s3', 'custom'),
+    'detail-type': fc.constantFrom('Scheduled Event', 'Scheduled Event', 'Object Created', 'scheduled event'),
+    source: fc.constantFrom('aws.events', 'aws.events', 'aws.s3', 'custom'),
     id: fc.uuid(),
+    time: fc.constantFrom('2025-01-06T03:00:00Z', '2025-01-06T03:00:00.123+01:00', '1', '2025-01-06'),
+    detail: fc.constantFrom({}, {}, { dryRun: true }, [], 'x'),
   })
   .chain((base) =>
     fc
-      .dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })
+      .oneof(
+        fc.constant({}),
+        fc.dictionary(
+          fc.oneof(
+            fc.constantFrom('dryRun', 'region', 'account', 'replay-name'),
+            fc.string({ maxLength: 12 }),
+          ),
+          fc.jsonValue({ maxDepth: 2 }),
+          { maxKeys: 3 },
+        ),
+      )
       .map((extra) => ({ ...extra, ...base })),
   );
 
@@ -413,34 +494,40 @@ describe('parseEvent properties', () => {
     )
     .chain((event) =>
       fc.oneof(
-        fc.constant({ event, position: undefined }),
-        positionArb(
+        fc.constant({ event, point: undefined as ResumePoint | undefined }),
+        resumePointArb(
           event.logGroupNamePrefix !== undefined
             ? fc.constant(event.logGroupNamePrefix)
             : fc.option(prefixArb, { nil: undefined }),
-        ).map((position) => ({ event: { ...event, resumeToken: encodeResumeToken(position) }, position })),
+        ).map((point) => {
+          // Next to a token, an event may only repeat what the token says.
+          const { maxRemediations: _left, ...rest } = event;
+          const repeated = { ...rest, dryRun: point.intent.dryRun, report: point.intent.report };
+          return { event: { ...repeated, resumeToken: encodeResumeToken(point) }, point };
+        }),
       ),
     );
 
   it('carries every field of a valid manual event into the request unchanged', () => {
     fc.assert(
-      fc.property(validManualEventArb, ({ event, position }) => {
+      fc.property(validManualEventArb, ({ event, point }) => {
         casesRun++;
         // Act
         const request = parseEvent(event);
 
         // Assess
+        const given = event as Record<string, unknown>;
+        const intent = point?.intent;
         expect(request.trigger).toBe('manual');
-        expect(request.dryRun).toBe(event.dryRun);
-        expect(request.maxRemediations).toBe(event.maxRemediations);
-        expect(request.report).toBe(event.report);
-        expect(request.logGroupNamePrefix).toBe(event.logGroupNamePrefix ?? position?.logGroupNamePrefix);
-        expect(request.resumeFrom).toEqual(position);
-        const plain = Object.keys(event).filter((key) => key !== 'resumeToken');
-        const expectedKeys = [...plain, ...(position ? ['resumeFrom'] : [])];
-        if (position?.logGroupNamePrefix !== undefined && !plain.includes('logGroupNamePrefix')) {
-          expectedKeys.push('logGroupNamePrefix');
-        }
+        expect(request.dryRun).toBe(given.dryRun);
+        expect(request.maxRemediations).toBe(point ? intent?.remediationsLeft : given.maxRemediations);
+        expect(request.report).toBe(given.report);
+        expect(request.logGroupNamePrefix).toBe(given.logGroupNamePrefix ?? intent?.logGroupNamePrefix);
+        expect(request.resumeFrom).toEqual(point?.position);
+        const plain = Object.keys(event).filter((key) => key !== 'resumeToken' && given[key] !== undefined);
+        const expectedKeys = new Set([...plain, ...(point ? ['resumeFrom'] : [])]);
+        if (intent?.logGroupNamePrefix !== undefined) expectedKeys.add('logGroupNamePrefix');
+        if (intent?.remediationsLeft !== undefined) expectedKeys.add('maxRemediations');
         expect(Object.keys(request).sort()).toEqual(['trigger', ...expectedKeys].sort());
       }),
       { numRuns: NUM_RUNS },

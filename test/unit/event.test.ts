@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventError, RemediatorError } from '../../lib/errors';
 import { parseEvent } from '../../lib/event';
-import { encodeResumeToken } from '../../lib/resume-token';
+import { encodeResumeToken, type RunIntent, type ScanPosition } from '../../lib/resume-token';
 
 /** An EventBridge Scheduled Event, as the schedule rule delivers it. */
 const SCHEDULED_EVENT = {
@@ -41,17 +41,35 @@ describe('parseEvent', () => {
       expect(parseEvent(event)).toEqual({ trigger: 'scheduled' });
     });
 
-    it('ignores a manual-looking field on a scheduled event', () => {
-      expect(parseEvent({ ...SCHEDULED_EVENT, dryRun: true })).toEqual({ trigger: 'scheduled' });
+    it('reads a replayed Scheduled Event, which carries replay-name', () => {
+      expect(parseEvent({ ...SCHEDULED_EVENT, 'replay-name': 'replay-1' })).toEqual({ trigger: 'scheduled' });
     });
 
     it.each([
-      ['another detail-type', { ...SCHEDULED_EVENT, 'detail-type': 'Object Created' }],
-      ['another source', { ...SCHEDULED_EVENT, source: 'aws.s3' }],
-    ])('does not take an event with %s for a scheduled one', (_case, event) => {
+      ['dryRun', { ...SCHEDULED_EVENT, dryRun: true }, 'dryRun'],
+      ['a typo of dryRun', { ...SCHEDULED_EVENT, dryrun: true }, 'dryrun'],
+      ['maxRemediations', { ...SCHEDULED_EVENT, maxRemediations: 1 }, 'maxRemediations'],
+      ['a field in detail', { ...SCHEDULED_EVENT, detail: { dryRun: true } }, 'detail.dryRun'],
+      ['a detail that is not an object', { ...SCHEDULED_EVENT, detail: 'x' }, 'detail'],
+      ['a time that is not ISO 8601', { ...SCHEDULED_EVENT, time: '1' }, 'time'],
+    ])('rejects a scheduled event with %s, naming the field, rather than drop it', (_case, event, field) => {
       const error = eventErrorFrom(event);
 
-      expect(error.field).toBe('version');
+      expect(error.field).toBe(field);
+      expect(error.message).toContain(field);
+    });
+
+    it('suggests the field a scheduled event’s typo nearly spells', () => {
+      expect(eventErrorFrom({ ...SCHEDULED_EVENT, dry_run: true }).message).toContain('did you mean dryRun?');
+    });
+
+    it.each([
+      ['another detail-type', { ...SCHEDULED_EVENT, 'detail-type': 'Object Created' }, 'detail-type'],
+      ['another source', { ...SCHEDULED_EVENT, source: 'aws.s3' }, 'source'],
+    ])('does not take an event with %s for a scheduled one', (_case, event, field) => {
+      const error = eventErrorFrom(event);
+
+      expect(error.field).toBe(field);
     });
   });
 
@@ -135,55 +153,74 @@ describe('parseEvent', () => {
   });
 
   describe('resumeToken', () => {
+    const LIVE = { dryRun: false, report: 'findings' } as const;
+    const DRY = { dryRun: true, report: 'always' } as const;
+    const token = (position: ScanPosition, intent: RunIntent) => encodeResumeToken({ position, intent });
+
     it.each([
-      [{ skip: 0 }],
-      [{ skip: 40, pageToken: 'AAAA/bbb+==' }],
-      [{ skip: 3, pageToken: 'next', logGroupNamePrefix: '/aws/rds/' }],
-    ])('resumes from the position %j a report token names', (position) => {
-      const request = parseEvent({ resumeToken: encodeResumeToken(position) });
+      [{}, LIVE],
+      [{ pageToken: 'AAAA/bbb+==', after: '/aws/lambda/a' }, DRY],
+      [{ pageToken: 'next' }, { ...LIVE, logGroupNamePrefix: '/aws/rds/', remediationsLeft: 3 }],
+    ])('resumes from the position %j a report token names', (position, intent) => {
+      const request = parseEvent({ resumeToken: token(position, intent) });
 
       expect(request.trigger).toBe('manual');
       expect(request.resumeFrom).toEqual(position);
     });
 
-    it('takes the prefix of the sweep from the token', () => {
-      const token = encodeResumeToken({ skip: 1, logGroupNamePrefix: '/aws/lambda/' });
-
-      expect(parseEvent({ resumeToken: token }).logGroupNamePrefix).toBe('/aws/lambda/');
+    it.each([
+      ['a dry run', DRY, { dryRun: true, report: 'always' }],
+      ['a live run', LIVE, { dryRun: false, report: 'findings' }],
+      ['a capped run', { ...DRY, remediationsLeft: 0 }, { dryRun: true, maxRemediations: 0 }],
+      [
+        'a run with a prefix',
+        { ...LIVE, logGroupNamePrefix: '/aws/rds/' },
+        { logGroupNamePrefix: '/aws/rds/' },
+      ],
+    ])('continues %s exactly as it was asked, whatever the defaults', (_case, intent, expected) => {
+      expect(parseEvent({ resumeToken: token({ pageToken: 'p' }, intent) })).toMatchObject(expected);
     });
 
-    it('accepts the same prefix given again next to the token', () => {
-      const token = encodeResumeToken({ skip: 1, logGroupNamePrefix: '/aws/lambda/' });
+    it('accepts the same fields given again next to the token', () => {
+      const resumeToken = token({}, { ...DRY, logGroupNamePrefix: '/aws/lambda/' });
 
-      expect(parseEvent({ resumeToken: token, logGroupNamePrefix: '/aws/lambda/' }).logGroupNamePrefix).toBe(
-        '/aws/lambda/',
-      );
-    });
-
-    it('keeps the other overrides next to a token', () => {
-      const token = encodeResumeToken({ skip: 1 });
-
-      expect(parseEvent({ resumeToken: token, dryRun: true, maxRemediations: 5, report: 'always' })).toEqual({
+      expect(
+        parseEvent({ resumeToken, dryRun: true, report: 'always', logGroupNamePrefix: '/aws/lambda/' }),
+      ).toEqual({
         trigger: 'manual',
         dryRun: true,
-        maxRemediations: 5,
         report: 'always',
-        resumeFrom: { skip: 1 },
+        logGroupNamePrefix: '/aws/lambda/',
+        resumeFrom: {},
       });
     });
 
     it.each([
-      ['a different prefix', { skip: 0, logGroupNamePrefix: '/aws/rds/' }, '/aws/lambda/'],
-      ['a prefix the token has none of', { skip: 0 }, '/aws/lambda/'],
-    ])('rejects %s next to the token, naming logGroupNamePrefix', (_case, position, prefix) => {
-      const error = eventErrorFrom({ resumeToken: encodeResumeToken(position), logGroupNamePrefix: prefix });
+      ['dryRun false next to a dry token', DRY, { dryRun: false }, 'dryRun'],
+      ['dryRun true next to a live token', LIVE, { dryRun: true }, 'dryRun'],
+      ['another report mode', DRY, { report: 'findings' }, 'report'],
+      ['a different prefix', { ...LIVE, logGroupNamePrefix: '/aws/rds/' }, { logGroupNamePrefix: '/aws/x/' }],
+      ['a prefix the token has none of', LIVE, { logGroupNamePrefix: '/aws/lambda/' }, 'logGroupNamePrefix'],
+      ['maxRemediations, which the token carries', { ...LIVE, remediationsLeft: 4 }, { maxRemediations: 9 }],
+    ])('rejects %s, naming the field', (_case, intent, fields, field = Object.keys(fields)[0]) => {
+      const error = eventErrorFrom({ resumeToken: token({ pageToken: 'p' }, intent), ...fields });
 
-      expect(error.field).toBe('logGroupNamePrefix');
+      expect(error.field).toBe(field);
+      expect(error.message).toContain(field);
+    });
+
+    it('rejects a token from before tokens carried the dry-run switch, rather than guess it', () => {
+      const v1 = Buffer.from(JSON.stringify({ v: 1, s: 0, t: 'p' })).toString('base64url');
+
+      const error = eventErrorFrom({ resumeToken: v1 });
+
+      expect(error.field).toBe('resumeToken');
+      expect(error.message).toMatch(/older version/);
     });
 
     it('accepts a genuine token of up to 4,096 characters and rejects a longer one', () => {
       // Prepare: grow a page token until the token is as long as allowed.
-      const tokenWith = (n: number) => encodeResumeToken({ skip: 0, pageToken: 'p'.repeat(n) });
+      const tokenWith = (n: number) => token({ pageToken: 'p'.repeat(n) }, LIVE);
       let n = 0;
       while (tokenWith(n + 1).length <= 4096) n++;
 
@@ -217,7 +254,7 @@ describe('parseEvent', () => {
       'rejects a token carrying %s, as it would reject that prefix in the event',
       (_case, logGroupNamePrefix) => {
         // Prepare: a tampered token; this function never issues one with a prefix the event could not carry.
-        const resumeToken = encodeResumeToken({ skip: 0, logGroupNamePrefix });
+        const resumeToken = token({}, { ...LIVE, logGroupNamePrefix });
 
         // Act
         const error = eventErrorFrom({ resumeToken });
@@ -226,6 +263,37 @@ describe('parseEvent', () => {
         expect(['resumeToken', 'logGroupNamePrefix']).toContain(error.field);
       },
     );
+  });
+
+  describe('the start of a Step Functions sweep', () => {
+    it.each([
+      ['the schedule’s event', SCHEDULED_EVENT, {}],
+      ['a person’s dry run', { dryRun: true }, { dryRun: true }],
+      [
+        'a capped run with a prefix',
+        { maxRemediations: 5, logGroupNamePrefix: '/aws/' },
+        { maxRemediations: 5 },
+      ],
+    ])('carries %s into the first invocation', (_case, start, expected) => {
+      const request = parseEvent({ sweep: {}, start });
+
+      expect(request).toMatchObject({ trigger: 'manual', sweep: { state: undefined }, ...expected });
+      if (!('dryRun' in start)) expect(request.dryRun).toBeUndefined();
+    });
+
+    it.each([
+      ['a typo in it', { dryrun: true }, 'start.dryrun'],
+      ['a bad value in it', { dryRun: 'yes' }, 'start.dryRun'],
+      ['a scheduled event with an extra field', { ...SCHEDULED_EVENT, dryRun: true }, 'start.dryRun'],
+      ['a console’s sample input', { Comment: 'Insert your JSON here' }, 'start.Comment'],
+      ['not an object', 'dry', 'start'],
+    ])('rejects a start with %s, naming the field', (_case, start, field) => {
+      expect(eventErrorFrom({ sweep: {}, start }).field).toBe(field);
+    });
+
+    it('rejects a start outside the first invocation of a sweep', () => {
+      expect(eventErrorFrom({ start: { dryRun: true } }).field).toBe('start');
+    });
   });
 
   describe('unknown fields', () => {

@@ -53,13 +53,20 @@ describe('assessKey', () => {
         requested: 'alias/none',
         errorCode: 'NotFoundException',
         message: 'not found',
+        transient: false,
       } as const,
       'KEY_NOT_FOUND',
       /alias\/none/,
     ],
     [
       'not allowed to be described',
-      { found: false, requested: KEY_ARN, errorCode: 'AccessDeniedException', message: 'denied' } as const,
+      {
+        found: false,
+        requested: KEY_ARN,
+        errorCode: 'AccessDeniedException',
+        message: 'denied',
+        transient: false,
+      } as const,
       'KEY_NOT_FOUND',
       /kms:DescribeKey/,
     ],
@@ -78,9 +85,15 @@ describe('assessKey', () => {
 
   it('reports an ARN from another region as KEY_OTHER_REGION even when KMS cannot find it', () => {
     const requested = KEY_ARN.replace(REGION, 'eu-west-1');
-    expect(problemCodes({ found: false, requested, errorCode: 'NotFoundException', message: 'x' })).toEqual([
-      'KEY_OTHER_REGION',
-    ]);
+    expect(
+      problemCodes({
+        found: false,
+        requested,
+        errorCode: 'NotFoundException',
+        message: 'x',
+        transient: false,
+      }),
+    ).toEqual(['KEY_OTHER_REGION']);
   });
 
   it('lists every problem a key has, not just the first', () => {

@@ -61,7 +61,37 @@ describe('parsing CloudTrail CreateLogGroup events', () => {
     expect(request.createdLogGroup).toBeUndefined();
   });
 
+  it.each([
+    ['an empty errorCode', { errorCode: '' }],
+    ['a null errorCode', { errorCode: null }],
+    ['a field CloudTrail added in a later minor version', { someNewField: { x: 1 }, eventVersion: '1.99' }],
+  ])('takes a call with %s as one that created the group', (_label, detail) => {
+    expect(parseEvent(withDetail(sample('create-log-group.json'), detail)).createdLogGroup).toMatchObject({
+      logGroupName: '/app/orders-api',
+    });
+  });
+
   it.each<[string, (e: Event) => unknown, string]>([
+    ['a dryRun beside the envelope', (e) => ({ ...e, dryRun: true }), 'dryRun'],
+    ['an unknown envelope field', (e) => ({ ...e, priority: 'high' }), 'priority'],
+    ['a dryRun in the record', (e) => withDetail(e, { dryRun: true }), 'detail.dryRun'],
+    ['a report in the record', (e) => withDetail(e, { Report: 'always' }), 'detail.Report'],
+    [
+      'an event time that is a number in a string',
+      (e) => withDetail(e, { eventTime: '1' }),
+      'detail.eventTime',
+    ],
+    [
+      'an event time with no time of day',
+      (e) => withDetail(e, { eventTime: '2026-11-30' }),
+      'detail.eventTime',
+    ],
+    ['an envelope time that is not ISO 8601', (e) => ({ ...e, time: 'Monday' }), 'time'],
+    [
+      'a record format of another major version',
+      (e) => withDetail(e, { eventVersion: '2.0' }),
+      'detail.eventVersion',
+    ],
     ['another source', (e) => ({ ...e, source: 'aws.ec2' }), 'source'],
     ['no detail', (e) => ({ ...e, detail: undefined }), 'detail'],
     ['another API call', (e) => withDetail(e, { eventName: 'DeleteLogGroup' }), 'detail.eventName'],
@@ -172,6 +202,42 @@ describe('the key cache', () => {
     cached.forget?.();
     await cached.readKeyFacts(KEY_ARN);
     expect(inner.calls).toBe(3);
+  });
+
+  it.each([
+    ['throttled', 'ThrottlingException'],
+    ['met a KMS fault', 'KMSInternalException'],
+  ])('never keeps a lookup that was %s: the next event asks again', async (_label, errorCode) => {
+    let calls = 0;
+    const inner = {
+      readKeyFacts: async (requested: string) => {
+        calls++;
+        return calls === 1
+          ? { found: false as const, requested, errorCode, message: 'slow down', transient: true }
+          : goodKey({ requested });
+      },
+    };
+    const cached = createCachedKeys(inner, 300_000, () => 0);
+
+    expect(await cached.readKeyFacts(KEY_ARN)).toMatchObject({ found: false, errorCode });
+    expect(await cached.readKeyFacts(KEY_ARN)).toMatchObject({ found: true });
+    expect(calls).toBe(2);
+  });
+
+  it('keeps a definite "not found" for its time to live', async () => {
+    let calls = 0;
+    const notFound = {
+      found: false as const,
+      errorCode: 'NotFoundException',
+      message: 'x',
+      transient: false,
+    };
+    const inner = { readKeyFacts: async (requested: string) => ({ ...notFound, requested, n: ++calls }) };
+    const cached = createCachedKeys(inner, 300_000, () => 0);
+
+    await cached.readKeyFacts(KEY_ARN);
+    await cached.readKeyFacts(KEY_ARN);
+    expect(calls).toBe(1);
   });
 
   it('lets an unusable verdict expire just as fast', async () => {

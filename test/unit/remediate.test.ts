@@ -1,5 +1,6 @@
-import { ReportPublishError } from '../../lib/errors';
+import { KeyLookupError, ReportPublishError } from '../../lib/errors';
 import type { RunRequest } from '../../lib/event';
+import { parseEvent } from '../../lib/event';
 import { runRemediation } from '../../lib/remediate';
 import type { Report } from '../../lib/types';
 import {
@@ -42,9 +43,10 @@ describe('runRemediation', () => {
     const { report, calls } = await run({ groups });
 
     // Assess
+    // In DescribeLogGroups' order: by name.
     expect(calls.associate).toEqual([
-      { logGroupName: '/aws/rds/a', keyArn: KEY_ARN },
       { logGroupName: '/aws/lambda/b', keyArn: KEY_ARN },
+      { logGroupName: '/aws/rds/a', keyArn: KEY_ARN },
     ]);
     expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, remediated: 2 });
     expect(report.groups.map((g) => g.outcome)).toEqual(['remediated', 'remediated']);
@@ -160,7 +162,13 @@ describe('runRemediation', () => {
     ['asymmetric', goodKey({ keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }), 'KEY_NOT_SYMMETRIC'],
     [
       'missing',
-      { found: false, requested: KEY_ARN, errorCode: 'NotFoundException', message: 'x' } as const,
+      {
+        found: false,
+        requested: KEY_ARN,
+        errorCode: 'NotFoundException',
+        message: 'x',
+        transient: false,
+      } as const,
       'KEY_NOT_FOUND',
     ],
     [
@@ -386,6 +394,64 @@ describe('runRemediation', () => {
       ['error', '/a', 'failed'],
     ]);
   });
+
+  it('logs excluded groups at INFO, the level the stack keeps, since a trimmed report may leave them out', async () => {
+    const { logs } = await run({ groups: [group('/x/a')] }, baseConfig({ excludePatterns: ['/x/*'] }));
+    const line = logs.find((l) => l.message === 'Log group outcome');
+    expect(line).toMatchObject({ level: 'info', extra: [{ logGroup: { outcome: 'excluded' } }] });
+  });
+
+  it('blames the function’s role, not the key policy, when IAM denies the call, and offers no key-policy fix', async () => {
+    const role = 'arn:aws:sts::123456789012:assumed-role/remediator-role/fn';
+    const { report } = await run({
+      groups: [group('/a')],
+      associateErrors: {
+        '/a': {
+          kind: 'access-denied',
+          code: 'AccessDeniedException',
+          message: `User: ${role} is not authorized to perform: logs:AssociateKmsKey on resource: arn:aws:logs:us-east-1:123456789012:log-group:/a because no identity-based policy allows the logs:AssociateKmsKey action`,
+        },
+      },
+    });
+    const failed = outcomeOf(report, '/a');
+    expect(failed).toMatchObject({ outcome: 'failed', errorCode: 'AccessDeniedException' });
+    const message = failed && 'message' in failed ? (failed.message ?? '') : '';
+    expect(message).toContain(role);
+    expect(message).toContain('logs:AssociateKmsKey');
+    expect(message).not.toMatch(/policyFix/);
+    expect(report.key.policyFix).toBeUndefined();
+  });
+
+  describe('when DescribeKey fails in passing', () => {
+    const throttled = {
+      found: false,
+      requested: KEY_ARN,
+      errorCode: 'ThrottlingException',
+      message: 'Rate exceeded',
+      transient: true,
+    } as const;
+
+    it('reports the key as unknown, never as not found, and changes nothing', async () => {
+      const { report, calls } = await run({ groups: [group('/a')], key: throttled });
+      expect(report.key.problems.map((p) => p.code)).toEqual(['KEY_LOOKUP_FAILED']);
+      expect(report.key.problems[0]?.message).toContain('ThrottlingException');
+      expect(outcomeOf(report, '/a')).toMatchObject({ outcome: 'skipped', reason: 'key-unchecked' });
+      expect(calls.associate).toHaveLength(0);
+    });
+
+    it('fails a new group’s run, so that the event is tried again, before any association', async () => {
+      const fake = createFakePorts({ groups: [group('/new')], key: throttled });
+      const request: RunRequest = {
+        trigger: 'cloudtrail',
+        createdLogGroup: { logGroupName: '/new', eventTime: '2026-11-30T10:00:00Z' },
+      };
+      await expect(runRemediation(baseConfig(), request, fake.ports, context)).rejects.toThrow(
+        KeyLookupError,
+      );
+      expect(fake.calls.associate).toHaveLength(0);
+      expect(fake.calls.published).toHaveLength(0);
+    });
+  });
 });
 
 describe('runRemediation under a deadline', () => {
@@ -465,6 +531,94 @@ describe('runRemediation under a deadline', () => {
     // scanned (it may have been read ahead, and is dropped).
     expect(report.totals).toMatchObject({ scanned: 50, alreadyEncrypted: 50, notReached: 0 });
     expect(report.complete).toBe(false);
+  });
+});
+
+describe('resuming a run that stopped at its deadline', () => {
+  const deadlineAfter = (budget: number) => {
+    let calls = 0;
+    return () => (calls++ < budget ? 300_000 : 1_000);
+  };
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `/g${String(i).padStart(3, '0')}`);
+
+  it('continues a dry run as a dry run, even where DRY_RUN is false: zero associations', async () => {
+    // Prepare: a dry run asked for by the event, in a function whose default is live.
+    const fake = createFakePorts({ groups: names(120).map((n) => group(n)) });
+    const live = baseConfig({ dryRun: false });
+    const first = await runRemediation(live, { trigger: 'manual', dryRun: true }, fake.ports, {
+      ...context,
+      remainingTimeMs: deadlineAfter(60),
+    });
+
+    // Act: exactly the event the report says to send.
+    const second = await runRemediation(
+      live,
+      parseEvent({ resumeToken: first.report.resumeToken }),
+      fake.ports,
+      context,
+    );
+
+    // Assess
+    expect(fake.calls.associate).toHaveLength(0);
+    expect(second.report.dryRun).toBe(true);
+    expect(second.report.totals.remediated).toBe(0);
+    expect(first.report.totals.wouldRemediate + second.report.totals.wouldRemediate).toBe(120);
+  });
+
+  it('carries the remediations left, so maxRemediations holds across the invocations', async () => {
+    const fake = createFakePorts({ groups: names(120).map((n) => group(n)) });
+    const first = await runRemediation(baseConfig(), { trigger: 'manual', maxRemediations: 80 }, fake.ports, {
+      ...context,
+      remainingTimeMs: deadlineAfter(60),
+    });
+    const resumed = parseEvent({ resumeToken: first.report.resumeToken });
+    expect(resumed.maxRemediations).toBe(80 - first.report.totals.remediated);
+
+    const second = await runRemediation(baseConfig(), resumed, fake.ports, context);
+
+    expect(fake.calls.associate).toHaveLength(80);
+    expect(first.report.totals.remediated + second.report.totals.remediated).toBe(80);
+    expect(second.report.groups.filter((g) => g.outcome === 'not-reached')).toHaveLength(40);
+    expect(first.report.totals.scanned - first.report.totals.notReached + second.report.totals.scanned).toBe(
+      120,
+    );
+  });
+
+  it('visits every group that lived through the pause exactly once, though groups came and went in its page', async () => {
+    // Prepare: stop in the second page (groups 50-99) after about 70 groups.
+    const groups = names(120).map((n) => group(n));
+    const fake = createFakePorts({ groups });
+    const first = await runRemediation(baseConfig({ associateConcurrency: 1 }), manual, fake.ports, {
+      ...context,
+      remainingTimeMs: () => (fake.calls.associate.length >= 70 ? 1_000 : 300_000),
+    });
+    const done = first.report.groups.filter((g) => g.outcome === 'remediated').map((g) => g.logGroupName);
+    expect(done).toHaveLength(70);
+    // Between the invocations: two done groups of that page deleted, one created among them, one created ahead.
+    for (const gone of ['/g055', '/g060'])
+      groups.splice(
+        groups.findIndex((g) => g.logGroupName === gone),
+        1,
+      );
+    groups.push(group('/g060a'), group('/g085a'));
+
+    // Act
+    const second = await runRemediation(
+      baseConfig(),
+      parseEvent({ resumeToken: first.report.resumeToken }),
+      fake.ports,
+      context,
+    );
+
+    // Assess: no group is associated twice, and none that lived through the pause is missed.
+    const associated = fake.calls.associate.map((c) => c.logGroupName);
+    expect(new Set(associated).size).toBe(associated.length);
+    const survivors = names(120).filter((n) => n !== '/g055' && n !== '/g060');
+    expect(survivors.every((n) => associated.includes(n))).toBe(true);
+    // The group created ahead of the stop is picked up by this sweep; the one behind it by the next.
+    expect(associated).toContain('/g085a');
+    expect(associated).not.toContain('/g060a');
+    expect(second.report.complete).toBe(true);
   });
 });
 

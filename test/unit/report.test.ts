@@ -557,6 +557,35 @@ describe('renderText', () => {
     expect(text).toContain('NOT USABLE');
   });
 
+  it('calls a key it could not check UNKNOWN, not unusable', () => {
+    const key = usableKey({
+      usable: false,
+      problems: [{ code: 'KEY_LOOKUP_FAILED', message: 'ThrottlingException: Rate exceeded' }],
+    });
+
+    const text = renderText(report({ key }));
+
+    expect(text).toContain('UNKNOWN (could not be checked)');
+    expect(text).not.toContain('NOT USABLE');
+  });
+
+  it.each([
+    [true, /continues this DRY RUN: it changes nothing/],
+    [false, /continues this live run/],
+  ])('says what resuming does when dryRun is %s', (dryRun, sentence) => {
+    const text = renderText(report({ dryRun, complete: false, resumeToken: 'tok' }));
+
+    expect(text).toContain('{"resumeToken": "tok"}');
+    expect(text).toMatch(sentence);
+  });
+
+  it('names the log lines that hold the groups a trimmed report leaves out', () => {
+    const text = renderText({ ...report({ outcomes: [remediated('/a')] }), groupsOmitted: 5 });
+
+    expect(text).toContain('"Log group outcome", at INFO or above');
+    expect(text).toContain('already-encrypted groups are only counted');
+  });
+
   it('includes the policyFix statement as JSON that parses back to it', () => {
     // Prepare
     const policyFix = {

@@ -1,43 +1,39 @@
 import { EventError } from '../../lib/errors';
 import { parseEvent } from '../../lib/event';
-import { decodeResumeToken, encodeResumeToken } from '../../lib/resume-token';
+import { decodeResumeToken, encodeResumeToken, type ResumePoint } from '../../lib/resume-token';
+
+const b64 = (payload: unknown) => Buffer.from(JSON.stringify(payload)).toString('base64url');
 
 describe('resume tokens', () => {
-  it.each([
-    [{ skip: 0 }],
-    [{ skip: 17, pageToken: 'abc/+==' }],
-    [{ skip: 3, pageToken: 'x', logGroupNamePrefix: '/aws/rds/' }],
-  ])('round-trips %j', (position) => {
-    expect(decodeResumeToken(encodeResumeToken(position))).toEqual(position);
+  it.each<[ResumePoint]>([
+    [{ position: {}, intent: { dryRun: false, report: 'findings' } }],
+    [{ position: { pageToken: 'abc/+==', after: '/aws/a' }, intent: { dryRun: true, report: 'always' } }],
+    [
+      {
+        position: { pageToken: 'x' },
+        intent: { dryRun: true, report: 'findings', remediationsLeft: 0, logGroupNamePrefix: '/aws/rds/' },
+      },
+    ],
+  ])('round-trips %j', (point) => {
+    expect(decodeResumeToken(encodeResumeToken(point))).toEqual(point);
   });
 
   it.each([
     ['not base64 JSON', 'not-a-token'],
-    ['another version', Buffer.from(JSON.stringify({ v: 2, s: 0 })).toString('base64url')],
-    ['a negative skip', Buffer.from(JSON.stringify({ v: 1, s: -1 })).toString('base64url')],
-    ['a fractional skip', Buffer.from(JSON.stringify({ v: 1, s: 1.5 })).toString('base64url')],
-    ['a numeric page token', Buffer.from(JSON.stringify({ v: 1, s: 0, t: 5 })).toString('base64url')],
+    ['another version', b64({ v: 3, d: true, r: 'always' })],
+    ['a token without the dry-run switch', b64({ v: 2, r: 'always' })],
+    ['a dry-run switch that is a string', b64({ v: 2, d: 'true', r: 'always' })],
+    ['a negative remediations left', b64({ v: 2, d: false, r: 'always', m: -1 })],
+    ['a fractional remediations left', b64({ v: 2, d: false, r: 'always', m: 1.5 })],
+    ['an unknown report mode', b64({ v: 2, d: false, r: 'problems' })],
+    ['a numeric page token', b64({ v: 2, d: false, r: 'always', t: 5 })],
+    ['a numeric after', b64({ v: 2, d: false, r: 'always', a: 5 })],
+    ['a version 1 token', b64({ v: 1, s: 0 })],
     ['JSON null', Buffer.from('null').toString('base64url')],
   ])('rejects %s, naming resumeToken', (_label, token) => {
     expect(() => decodeResumeToken(token)).toThrow(EventError);
     expect(() => parseEvent({ resumeToken: token })).toThrow(
       expect.objectContaining({ field: 'resumeToken' }),
-    );
-  });
-
-  it('carries the sweep’s prefix into the resumed request', () => {
-    const token = encodeResumeToken({ skip: 2, pageToken: 'p', logGroupNamePrefix: '/aws/rds/' });
-    expect(parseEvent({ resumeToken: token })).toEqual({
-      trigger: 'manual',
-      logGroupNamePrefix: '/aws/rds/',
-      resumeFrom: { skip: 2, pageToken: 'p', logGroupNamePrefix: '/aws/rds/' },
-    });
-  });
-
-  it('rejects a prefix that contradicts the token’s', () => {
-    const token = encodeResumeToken({ skip: 0, logGroupNamePrefix: '/aws/rds/' });
-    expect(() => parseEvent({ resumeToken: token, logGroupNamePrefix: '/aws/lambda/' })).toThrow(
-      expect.objectContaining({ field: 'logGroupNamePrefix' }),
     );
   });
 });
