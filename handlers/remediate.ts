@@ -15,10 +15,10 @@ import { createLogGroupsAdapter } from '../lib/aws/log-groups';
 import { createReportsAdapter } from '../lib/aws/sns';
 import { type Env, loadConfig } from '../lib/config';
 import { parseEvent } from '../lib/event';
-import { createCachedKeys } from '../lib/key-cache';
 import { createMetricsAdapter } from '../lib/metrics-emf';
 import type { Ports } from '../lib/ports';
-import { runRemediation, type SweepContinuation } from '../lib/remediate';
+import { createCachedKeys } from '../lib/run/key-cache';
+import { runRemediation, type SweepContinuation } from '../lib/run/run-request';
 import { METRICS_NAMESPACE } from '../lib/run-metrics';
 import type { Report } from '../lib/types';
 

@@ -13,8 +13,8 @@ import {
   paginateDescribeLogGroups,
   type LogGroup as SdkLogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { createPacer, type Pacer } from '../pacer';
 import type { LogGroupsPort } from '../ports';
+import { createPacer, type Pacer } from '../run/pacer';
 import type { LogGroup, LogGroupPage } from '../types';
 import { callAws, toAwsCallError } from './errors';
 

@@ -1,5 +1,5 @@
-import { createPacer, type PacerClock } from '../../lib/pacer';
-import { prefetch } from '../../lib/prefetch';
+import { createPacer, type PacerClock } from '../../lib/run/pacer';
+import { prefetch } from '../../lib/run/prefetch';
 
 /** A clock that stands still; `wakeUps` records when each sleeper would wake. */
 function fakeClock(): PacerClock & { wakeUps: number[]; advance(ms: number): void } {

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventError } from '../../lib/errors';
 import { parseEvent } from '../../lib/event';
-import { createCachedKeys } from '../../lib/key-cache';
-import { runRemediation } from '../../lib/remediate';
+import { createCachedKeys } from '../../lib/run/key-cache';
+import { runRemediation } from '../../lib/run/run-request';
 import {
   ACCOUNT,
   baseConfig,

@@ -1,7 +1,7 @@
 import { KeyLookupError, ReportPublishError } from '../../lib/errors';
 import type { RunRequest } from '../../lib/event';
 import { parseEvent } from '../../lib/event';
-import { runRemediation } from '../../lib/remediate';
+import { runRemediation } from '../../lib/run/run-request';
 import type { Report } from '../../lib/types';
 import {
   ACCOUNT,

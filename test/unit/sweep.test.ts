@@ -1,7 +1,7 @@
 import { EventError } from '../../lib/errors';
 import { parseEvent } from '../../lib/event';
-import { runRemediation, type SweepContinuation } from '../../lib/remediate';
 import { buildReport } from '../../lib/report';
+import { runRemediation, type SweepContinuation } from '../../lib/run/run-request';
 import { mergeSweep, parseSweepState, SWEEP_GROUPS_MAX_BYTES } from '../../lib/sweep';
 import type { GroupOutcome, Report } from '../../lib/types';
 import { ACCOUNT, baseConfig, createFakePorts, group, KEY_ARN, keyReport } from '../support/fakes';
