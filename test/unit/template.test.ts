@@ -18,7 +18,12 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { loadConfig } from '../../lib/config';
 import { assessPolicyScope, buildLogsPolicyStatement, parseKeyPolicy } from '../../lib/key-policy';
-import { METRICS_NAMESPACE, REALTIME_METRIC_NAMES, RUN_METRIC_NAMES } from '../../lib/run-metrics';
+import {
+  METRICS_NAMESPACE,
+  REALTIME_METRIC_NAMES,
+  RUN_METRIC_NAMES,
+  SWEEP_METRIC_NAMES,
+} from '../../lib/run-metrics';
 import { cfnLint } from '../support/cfn-lint';
 import {
   asList,
@@ -761,7 +766,9 @@ describe('serverless package: metrics, alarms and dashboard', () => {
     const rows = widgets.flatMap(metricRows).filter((row) => row[0] === METRICS_NAMESPACE);
     for (const row of rows) expect(row.slice(2, 4)).toEqual(['service', 'logs-kms-remediator']);
     const names = rows.map((row) => row[1]);
-    expect(new Set(names)).toEqual(new Set([...RUN_METRIC_NAMES, ...REALTIME_METRIC_NAMES]));
+    expect(new Set(names)).toEqual(
+      new Set([...RUN_METRIC_NAMES, ...REALTIME_METRIC_NAMES, ...SWEEP_METRIC_NAMES]),
+    );
     // Each once, but the creation-to-encryption latency twice: its p50 and its p95.
     expect(names.filter((n) => n !== 'RealtimeLatency')).toHaveLength(new Set(names).size - 1);
     const latency = rows
