@@ -14,6 +14,12 @@ export const REALTIME_METRIC_NAMES = [
   'KeyUsable',
 ] as const;
 
+/**
+ * Emitted by the sweep state machine (serverless.yml), not by the function: one data point of
+ * 1 for each scheduled sweep that ended at once because an older sweep was still running.
+ */
+export const SWEEP_METRIC_NAMES = ['SweepSkipped'] as const;
+
 export const RUN_METRIC_NAMES = [
   'Scanned',
   'UnencryptedFound',

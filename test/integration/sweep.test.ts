@@ -10,6 +10,7 @@ import { createKey, createReportTopic, receiveReports } from '../support/aws-see
 import type { JsonObject } from '../support/cfn-stack';
 import { Stack } from '../support/cfn-stack';
 import { silentLogger, TEST_ENV, useEmulator } from '../support/emulator-harness';
+import { aloneRunning } from '../support/fake-sweep-services';
 import { lambdaContext } from '../support/lambda-context';
 import { usePackagedStacks } from '../support/package-stack';
 import { executeStateMachine } from '../support/state-machine';
@@ -54,6 +55,8 @@ describe('a sweep of 20,000 groups through the state machine', () => {
         );
         return JSON.parse(JSON.stringify(answer));
       },
+      // The only sweep running: the one-at-a-time check lets it through.
+      { sdk: aloneRunning().sdk },
     );
 
     // Assess

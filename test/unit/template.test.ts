@@ -18,7 +18,12 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { loadConfig } from '../../lib/config';
 import { assessPolicyScope, buildLogsPolicyStatement, parseKeyPolicy } from '../../lib/key-policy';
-import { METRICS_NAMESPACE, REALTIME_METRIC_NAMES, RUN_METRIC_NAMES } from '../../lib/run-metrics';
+import {
+  METRICS_NAMESPACE,
+  REALTIME_METRIC_NAMES,
+  RUN_METRIC_NAMES,
+  SWEEP_METRIC_NAMES,
+} from '../../lib/run-metrics';
 import { cfnLint } from '../support/cfn-lint';
 import {
   asList,
@@ -45,6 +50,12 @@ const ALIAS_CONDITION: JsonObject = { 'ForAnyValue:StringEquals': { 'kms:Resourc
 const CREATED_KEY_ARN: Json = { 'Fn::GetAtt': ['RemediatorKey', 'Arn'] };
 const TOPIC_KEY_ARN: Json = { 'Fn::GetAtt': ['ReportTopicKey', 'Arn'] };
 const QUEUE_ARN: Json = { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] };
+const DLQ_ARN: Json = { 'Fn::GetAtt': ['UndeliveredEventsQueue', 'Arn'] };
+/** What every EventBridge target gets: retries for one schedule interval, then the DLQ. */
+const TARGET_DELIVERY = {
+  RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 3600 },
+  DeadLetterConfig: { Arn: DLQ_ARN },
+};
 
 const VARIANTS = {
   created: {},
@@ -181,6 +192,7 @@ describe('serverless package: the function', () => {
             Id: 'SweepStateMachine',
             Arn: { Ref: 'SweepStateMachine' },
             RoleArn: { 'Fn::GetAtt': ['SweepScheduleRole', 'Arn'] },
+            ...TARGET_DELIVERY,
           },
         ],
       },
@@ -196,7 +208,7 @@ describe('serverless package: the function', () => {
     const stack = stackOf('created', { ScheduleTarget: 'lambda' });
     const rules = Object.values(stack.resources).filter((r) => r.Properties.ScheduleExpression !== undefined);
     expect(rules.map((r) => r.Properties.Targets)).toEqual([
-      [{ Id: 'Remediate', Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] } }],
+      [{ Id: 'Remediate', Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] }, ...TARGET_DELIVERY }],
     ]);
     expect(stack.resource('DirectSchedulePermission').Properties).toMatchObject({
       Principal: 'events.amazonaws.com',
@@ -352,6 +364,9 @@ describe('serverless package: the function role', () => {
       ['created', { KmsKeyId: KEY_UUID }],
       ['created', { KmsKeyId: ALIAS_NAME }],
       ['created', { ReportEmail: 'ops@example.com' }],
+      ['created', { ScheduleTarget: 'lambda' }],
+      ['created', { Realtime: 'false' }],
+      ['created', { ScheduleTarget: 'lambda', Realtime: 'false' }],
     ];
     for (const [variant, overrides] of cases) {
       const stack = stackOf(variant, overrides);
@@ -582,6 +597,91 @@ describe('serverless package: the on-failure destination', () => {
   );
 });
 
+describe('serverless package: events EventBridge could not deliver', () => {
+  const RULE_CASES: [string, Record<string, string>, string[]][] = [
+    ['default', {}, ['SweepSchedule', 'RealtimeRule']],
+    ['scheduleTarget=lambda', { ScheduleTarget: 'lambda' }, ['DirectSchedule', 'RealtimeRule']],
+    ['realtime=false', { Realtime: 'false' }, ['SweepSchedule']],
+    ['both', { ScheduleTarget: 'lambda', Realtime: 'false' }, ['DirectSchedule']],
+  ];
+
+  it.each(RULE_CASES)(
+    'gives every target of every rule a retry policy and the dead-letter queue (%s)',
+    (_case, overrides, ruleIds) => {
+      const stack = stackOf('created', overrides);
+      const rules = Object.entries(stack.resources).filter(([, r]) => r.Type === 'AWS::Events::Rule');
+      expect(rules.map(([id]) => id).sort()).toEqual([...ruleIds].sort());
+      for (const [, rule] of rules) {
+        const targets = asList(rule.Properties.Targets) as JsonObject[];
+        expect(targets).toHaveLength(1);
+        for (const target of targets) expect(target).toMatchObject(TARGET_DELIVERY);
+      }
+    },
+  );
+
+  it('retries within the bounds EventBridge accepts, for one schedule interval', () => {
+    const { MaximumRetryAttempts, MaximumEventAgeInSeconds } = TARGET_DELIVERY.RetryPolicy;
+    // EventBridge API reference, RetryPolicy: 0..185 attempts, 60..86400 seconds.
+    expect(MaximumRetryAttempts).toBeGreaterThanOrEqual(0);
+    expect(MaximumRetryAttempts).toBeLessThanOrEqual(185);
+    expect(MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
+    expect(MaximumEventAgeInSeconds).toBeLessThanOrEqual(86_400);
+    expect(stackOf('created').resource('SweepSchedule').Properties.ScheduleExpression).toBe('rate(1 hour)');
+    expect(MaximumEventAgeInSeconds).toBe(60 * 60);
+  });
+
+  it('is a standard SQS queue (EventBridge takes no FIFO queue as a DLQ), encrypted at rest, 14 days', () => {
+    const queue = stackOf('created').resource('UndeliveredEventsQueue');
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties).toEqual({
+      QueueName: 'logs-kms-remediator-dev-undelivered-events',
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+  });
+
+  it.each(RULE_CASES)(
+    'takes messages from EventBridge on behalf of exactly the stack’s rules, and only over TLS (%s)',
+    (_case, overrides, ruleIds) => {
+      const policy = stackOf('created', overrides).resource('UndeliveredEventsQueuePolicy');
+      expect(policy.Properties.Queues).toEqual([{ Ref: 'UndeliveredEventsQueue' }]);
+      const [allow, deny, ...rest] = statementsOf(policy.Properties.PolicyDocument).map(withoutSid);
+      expect(rest).toEqual([]);
+      const sources = allow?.Condition?.ArnEquals;
+      expect({ ...allow, Condition: undefined }).toEqual({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: DLQ_ARN,
+        Condition: undefined,
+      });
+      expect(isObject(sources) ? asList(sources['aws:SourceArn']) : []).toEqual(
+        ['SweepSchedule', 'DirectSchedule', 'RealtimeRule']
+          .filter((id) => ruleIds.includes(id))
+          .map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
+      );
+      expect(deny).toEqual({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:*',
+        Resource: DLQ_ARN,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
+    },
+  );
+
+  it('alarms on the report topic as soon as the queue holds an event', () => {
+    expect(stackOf('created').resource('UndeliveredEventsAlarm').Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['UndeliveredEventsQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'ReportTopic' }],
+    });
+  });
+});
+
 describe('serverless package: the function’s own log group', () => {
   const logGroup = (stack: Stack) => stack.resource('RemediateLogGroup');
 
@@ -761,7 +861,9 @@ describe('serverless package: metrics, alarms and dashboard', () => {
     const rows = widgets.flatMap(metricRows).filter((row) => row[0] === METRICS_NAMESPACE);
     for (const row of rows) expect(row.slice(2, 4)).toEqual(['service', 'logs-kms-remediator']);
     const names = rows.map((row) => row[1]);
-    expect(new Set(names)).toEqual(new Set([...RUN_METRIC_NAMES, ...REALTIME_METRIC_NAMES]));
+    expect(new Set(names)).toEqual(
+      new Set([...RUN_METRIC_NAMES, ...REALTIME_METRIC_NAMES, ...SWEEP_METRIC_NAMES]),
+    );
     // Each once, but the creation-to-encryption latency twice: its p50 and its p95.
     expect(names.filter((n) => n !== 'RealtimeLatency')).toHaveLength(new Set(names).size - 1);
     const latency = rows
@@ -805,7 +907,7 @@ describe('serverless package: real time', () => {
           errorCode: [{ exists: false }],
         },
       },
-      Targets: [{ Id: 'Remediate', Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] } }],
+      Targets: [{ Id: 'Remediate', Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] }, ...TARGET_DELIVERY }],
     });
     expect(stack.resource('RealtimePermission').Properties).toMatchObject({
       Principal: 'events.amazonaws.com',
@@ -840,12 +942,13 @@ describe('serverless package: outputs', () => {
     ['created', CREATED_KEY_ARN],
     ['keyArn', KEY_ARN],
     ['aliasName', ALIAS_NAME],
-  ])('name the topic, the key, the function, the queue and the dashboard (%s)', (variant, keyArn) => {
+  ])('name the topic, the key, the function, the queues and the dashboard (%s)', (variant, keyArn) => {
     expect(stackOf(variant).outputs).toMatchObject({
       ReportTopicArn: { Ref: 'ReportTopic' },
       KeyArn: keyArn,
       FunctionName: { Ref: FUNCTION_ID },
       FailedInvocationsQueueUrl: { Ref: 'FailedInvocationsQueue' },
+      UndeliveredEventsQueueUrl: { Ref: 'UndeliveredEventsQueue' },
       DashboardName: { Ref: 'Dashboard' },
     });
   });
