@@ -5,6 +5,8 @@
  * about 3,000 groups.
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Report } from '../../lib/types';
 import { createKey, createReportTopic, receiveReports } from '../support/aws-seed';
 import type { JsonObject } from '../support/cfn-stack';
@@ -45,7 +47,7 @@ describe('a sweep of 20,000 groups through the state machine', () => {
     // Act
     const execution = await executeStateMachine(
       definition,
-      { 'detail-type': 'Scheduled Event' },
+      JSON.parse(readFileSync(join(__dirname, '..', '..', 'events', 'scheduled.json'), 'utf8')),
       async (payload) => {
         invocations++;
         // Step Functions passes JSON: nothing but what serializes survives between invocations.
@@ -86,5 +88,46 @@ describe('a sweep of 20,000 groups through the state machine', () => {
       `sweep: ${invocations} invocations, ${stats['logs.DescribeLogGroups']} DescribeLogGroups ` +
         `(${Math.ceil(20_000 / 50)} pages; pages read ahead of a deadline are read again), 1 report`,
     );
+  }, 300_000);
+
+  it('keeps a dry run dry in every invocation when the execution is started with {"dryRun": true}', async () => {
+    // Prepare: a live function (DRY_RUN unset), 3,000 unencrypted groups, room for about 1,000 each time.
+    await h.em.reset();
+    const topic = await createReportTopic(h.aws);
+    const keyArn = await createKey(h.aws.kms);
+    await h.em.seedLogGroups({
+      generate: { prefix: '/dry/g', count: 3_000, unencryptedEvery: 1, kmsKeyId: keyArn },
+    });
+    await h.em.resetRequestCounts();
+    const handler = h.buildHandler(
+      { ...TEST_ENV, KMS_KEY_ID: keyArn, REPORT_TOPIC_ARN: topic.topicArn, DESCRIBE_LOG_GROUPS_TPS: '0' },
+      silentLogger(),
+    );
+    const definition = new Stack(packaged.created.template).resource('SweepStateMachine').Properties
+      .Definition as JsonObject;
+    let invocations = 0;
+
+    // Act: a person starts the state machine by hand.
+    const execution = await executeStateMachine(
+      definition,
+      { dryRun: true },
+      async (payload) => {
+        invocations++;
+        const answer = await handler(
+          JSON.parse(JSON.stringify(payload)),
+          lambdaContext(deadlineAfter(1_000)),
+        );
+        return JSON.parse(JSON.stringify(answer));
+      },
+      { sdk: aloneRunning().sdk },
+    );
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(invocations).toBeGreaterThanOrEqual(3);
+    const report = execution.output as Report;
+    expect(report).toMatchObject({ dryRun: true, complete: true });
+    expect(report.totals).toMatchObject({ scanned: 3_000, wouldRemediate: 3_000, remediated: 0 });
+    expect((await h.em.requestCounts())['logs.AssociateKmsKey'] ?? 0).toBe(0);
   }, 300_000);
 });

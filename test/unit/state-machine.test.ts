@@ -44,8 +44,22 @@ function virtualClock() {
   return { clock, sleep };
 }
 
+/** What the schedule rule starts an execution with. */
+const SCHEDULED_EVENT = {
+  version: '0',
+  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-11-30T10:00:00Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:events:us-east-1:123456789012:rule/sweep'],
+  detail: {},
+};
+const FIRST_PAYLOAD = { sweep: {}, start: SCHEDULED_EVENT };
+
 const run = (invoke: (payload: unknown) => Promise<unknown>, options: ExecuteOptions = {}) =>
-  executeStateMachine(definition(), { 'detail-type': 'Scheduled Event' }, invoke, {
+  executeStateMachine(definition(), SCHEDULED_EVENT, invoke, {
     sdk: aloneRunning().sdk,
     ...options,
   });
@@ -176,7 +190,7 @@ describe('the sweep state machine: a sweep', () => {
 
     // Assess
     expect(result).toMatchObject({ status: 'SUCCEEDED', output: FINAL_REPORT });
-    expect(payloads).toEqual([{ sweep: {} }, answers[0], answers[1]]);
+    expect(payloads).toEqual([FIRST_PAYLOAD, answers[0], answers[1]]);
   });
 
   it('fails the execution instead of looping for ever', async () => {
@@ -509,7 +523,7 @@ describe('the sweep state machine: retries and failures of the function', () => 
 
     // Assess
     expect(clock.waits).toEqual([60, 120]);
-    expect(payloads).toEqual([{ sweep: {} }, continuation, continuation, continuation]);
+    expect(payloads).toEqual([FIRST_PAYLOAD, continuation, continuation, continuation]);
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('ReportPublishError');
     expect(JSON.parse(result.cause ?? '{}')).toEqual({
