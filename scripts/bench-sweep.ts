@@ -45,6 +45,8 @@ export interface SweepTarget {
 interface Invocation {
   ms: number;
   peakRssMb: number;
+  /** Largest V8 heap figures, sampled every 250 ms. */
+  heap: HeapPeaks;
   describeLogGroups: number;
   associateKmsKey: number;
   /** Groups the sweep has accounted for after this invocation. */
@@ -52,9 +54,16 @@ interface Invocation {
   answerBytes: number;
 }
 
+interface HeapPeaks {
+  usedMb: number;
+  totalMb: number;
+  externalMb: number;
+}
+
 interface InvocationAnswer {
   ms: number;
   maxRssKb: number;
+  heap: HeapPeaks;
   answer?: unknown;
   error?: string;
 }
@@ -169,6 +178,7 @@ export async function runSweepBench(
       const invocation: Invocation = {
         ms: result.ms,
         peakRssMb: result.maxRssKb / 1024,
+        heap: result.heap,
         describeLogGroups: delta('logs.DescribeLogGroups'),
         associateKmsKey: delta('logs.AssociateKmsKey'),
         scannedSoFar: (answer.sweep?.totals ?? answer.totals)?.scanned ?? 0,
@@ -178,7 +188,7 @@ export async function runSweepBench(
       invocations.push(invocation);
       console.log(
         `  invocation ${String(invocations.length).padStart(2)}: ${(invocation.ms / 1000).toFixed(1)} s, ` +
-          `peak RSS ${mb(invocation.peakRssMb)}, DescribeLogGroups ${invocation.describeLogGroups}, ` +
+          `peak RSS ${mb(invocation.peakRssMb)} (heap used ≤ ${mb(invocation.heap.usedMb)} of ≤ ${mb(invocation.heap.totalMb)}), DescribeLogGroups ${invocation.describeLogGroups}, ` +
           `AssociateKmsKey ${invocation.associateKmsKey}, scanned so far ${invocation.scannedSoFar.toLocaleString()}, ` +
           `answer ${(invocation.answerBytes / 1024).toFixed(1)} KB`,
       );
