@@ -3,6 +3,7 @@
  *
  *   npm run bench                                   # N=10,000/U=1,000 and N=100,000/U=5,000
  *   npm run bench -- --sizes 20000:2000 --quota on --pairs 5 --associate-tps 5
+ *   npm run bench -- --sweep 1000000 [--sweep-budget 20]   # one whole sweep instead (scripts/bench-sweep.ts)
  *
  * For each size it seeds N log groups (U unencrypted, spread evenly), runs the bundled handler
  * that `serverless package` makes in a process of its own, and compares it with the floor: the
@@ -16,8 +17,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Emulator, emulatorEnv, startEmulator } from '../test/emulator/emulator';
 import { createKey, createReportTopic, seedClients } from '../test/support/aws-seed';
+import type { Template } from '../test/support/cfn-stack';
 import { packageStack } from '../test/support/package-stack';
 import { unzip } from '../test/support/zip';
+import { parseSweepSize, runSweepBench } from './bench-sweep';
 
 const ROOT = path.resolve(__dirname, '..');
 const DESCRIBE_QUOTA_TPS = 5;
@@ -31,6 +34,10 @@ interface Options {
   quotaMaxN: number;
   pairs: number;
   associateTps: number;
+  /** `--sweep N[:U]`: run one whole sweep of N groups through the state machine, and nothing else. */
+  sweep?: { n: number; u: number };
+  /** `--sweep-budget S`: seconds of work per invocation of the sweep. */
+  sweepBudgetSeconds: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -44,6 +51,7 @@ function parseOptions(argv: string[]): Options {
     quotaMaxN: 10_000,
     pairs: 3,
     associateTps: 5,
+    sweepBudgetSeconds: 20,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ''] = [argv[i], argv[i + 1]];
@@ -61,6 +69,8 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--quota-max-n') options.quotaMaxN = Number(value);
     else if (flag === '--pairs') options.pairs = Number(value);
     else if (flag === '--associate-tps') options.associateTps = Number(value);
+    else if (flag === '--sweep') options.sweep = parseSweepSize(value);
+    else if (flag === '--sweep-budget' && Number(value) > 0) options.sweepBudgetSeconds = Number(value);
     else throw new Error(`unknown option ${flag} ${value}`);
   }
   return options;
@@ -176,6 +186,7 @@ async function main(): Promise<number> {
   mkdirSync(bundleDir);
   const bundlePath = path.join(bundleDir, 'remediate.js');
   writeFileSync(bundlePath, bundle);
+  if (options.sweep) return runSweepOnly(options, options.sweep, bundlePath, packaged.template, work);
   const coldStart = measureColdStart(bundlePath, packaged.zip.length);
   results.coldStart = coldStart;
   targets.push(
@@ -351,13 +362,57 @@ async function main(): Promise<number> {
   results.finishedAt = new Date().toISOString();
   mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
   writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log('\nTargets');
-  const width = Math.max(...targets.map((t) => t.name.length));
-  for (const t of targets) console.log(`  ${mark(t.ok)} ${t.name.padEnd(width)}  ${t.value}`);
+  printTargets(targets);
   console.log(
     `\nCold start: zip ${(coldStart.zipBytes / 1024).toFixed(1)} KB; module load median ${coldStart.loadMsMedian.toFixed(1)} ms over 10 fresh processes`,
   );
   console.log('Written: bench/results.json');
+  return 0;
+}
+
+function printTargets(targets: Target[]): void {
+  console.log('\nTargets');
+  const width = Math.max(...targets.map((t) => t.name.length));
+  for (const t of targets) console.log(`  ${mark(t.ok)} ${t.name.padEnd(width)}  ${t.value}`);
+}
+
+/** `--sweep`: one whole sweep through the state machine; results go to bench/results-sweep.json. */
+async function runSweepOnly(
+  options: Options,
+  size: { n: number; u: number },
+  bundlePath: string,
+  template: Template,
+  work: string,
+): Promise<number> {
+  const targets: Target[] = [];
+  const results: Record<string, unknown> = {
+    machine: {
+      cpu: os.cpus()[0]?.model,
+      cores: os.cpus().length,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    startedAt: new Date().toISOString(),
+  };
+  const em = await startEmulator();
+  try {
+    results.sweep = await runSweepBench(
+      em,
+      bundlePath,
+      template,
+      { ...size, budgetSeconds: options.sweepBudgetSeconds, associateTps: options.associateTps },
+      (seeded) => productEnv(em, seeded, { DESCRIBE_LOG_GROUPS_TPS: '0', ASSOCIATE_TPS: '0' }),
+      targets,
+    );
+  } finally {
+    await em.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  results.targets = targets;
+  results.finishedAt = new Date().toISOString();
+  writeFileSync(path.join(ROOT, 'bench', 'results-sweep.json'), `${JSON.stringify(results, null, 2)}\n`);
+  printTargets(targets);
+  console.log('Written: bench/results-sweep.json');
   return 0;
 }
 
