@@ -18,7 +18,17 @@ export interface SourcePage extends LogGroupPage {
   vanished?: string[];
 }
 
-export function openGroupSource(request: RunRequest, ports: Ports): AsyncIterable<SourcePage> {
+/**
+ * Reading ahead stops this long before the deadline margin: a page read ahead of a deadline is
+ * dropped and read again by the next invocation, a wasted call against a 5-per-second quota.
+ */
+export const READ_AHEAD_LEAD_MS = 5_000;
+
+export function openGroupSource(
+  request: RunRequest,
+  ports: Ports,
+  nearDeadline: () => boolean = () => false,
+): AsyncIterable<SourcePage> {
   if (request.createdLogGroup) return findCreatedGroup(ports, request.createdLogGroup.logGroupName);
   const startingToken = request.resumeFrom?.pageToken;
   return prefetch(
@@ -27,6 +37,7 @@ export function openGroupSource(request: RunRequest, ports: Ports): AsyncIterabl
       ...(startingToken ? { startingToken } : {}),
     }),
     PREFETCH_PAGES,
+    () => !nearDeadline(),
   );
 }
 

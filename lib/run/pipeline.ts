@@ -15,7 +15,7 @@ import { encodeResumeToken } from '../resume-token';
 import type { Report } from '../types';
 import { createApplier } from './apply';
 import type { AssessedKey } from './assess-key';
-import { openGroupSource } from './group-source';
+import { openGroupSource, READ_AHEAD_LEAD_MS } from './group-source';
 import { createKeyHealth } from './key-health';
 import { createPool } from './pool';
 import { createRecorder } from './record';
@@ -40,7 +40,7 @@ export async function runPipeline(
   };
 
   const walked = await walkGroups(
-    openGroupSource(request, ports),
+    openGroupSource(request, ports, deadlineOf(context, READ_AHEAD_LEAD_MS)),
     request.resumeFrom,
     {
       decide: (group) => decideGroup(group, scope, key.assessment),

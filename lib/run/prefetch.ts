@@ -3,14 +3,20 @@
  * DescribeLogGroups pages overlaps with the work on the current one. Stopping the consumer
  * (break, return, throw) stops the reading; items read ahead and not consumed are dropped.
  */
-export async function* prefetch<T>(source: AsyncIterable<T>, depth: number): AsyncGenerator<T> {
+export async function* prefetch<T>(
+  source: AsyncIterable<T>,
+  depth: number,
+  /** False once reading ahead is no longer worth it (near a deadline): only what is asked for is read. */
+  readingAhead: () => boolean = () => true,
+): AsyncGenerator<T> {
   const iterator = source[Symbol.asyncIterator]();
   const buffer: Promise<IteratorResult<T>>[] = [];
   let done = false;
   // Each read is chained to the one before: the source sees one call at a time, in order.
   let last: Promise<unknown> = Promise.resolve();
-  const readAhead = () => {
-    while (!done && buffer.length < depth) {
+  const readAhead = (atLeast: number) => {
+    const limit = Math.max(atLeast, readingAhead() ? depth : 0);
+    while (!done && buffer.length < limit) {
       const next = last.then(() => iterator.next());
       // A rejection is handled where the consumer awaits it; avoid an unhandled-rejection report meanwhile.
       next.catch(() => undefined);
@@ -20,10 +26,10 @@ export async function* prefetch<T>(source: AsyncIterable<T>, depth: number): Asy
   };
   try {
     for (;;) {
-      readAhead();
+      readAhead(1);
       const next = buffer.shift() as Promise<IteratorResult<T>>;
       // Refill at once: `depth` reads stay in flight while the consumer works on this item.
-      readAhead();
+      readAhead(0);
       const result = await next;
       if (result.done) {
         done = true;

@@ -27,8 +27,8 @@ export interface SweepContinuation {
   sweep: SweepState;
 }
 
-/** True once the run is inside the deadline margin. */
-export function deadlineOf(context: RunContext): () => boolean {
+/** True once the run is within `leadMs` of the deadline margin. */
+export function deadlineOf(context: RunContext, leadMs = 0): () => boolean {
   const remaining = context.remainingTimeMs;
-  return remaining ? () => remaining() < DEADLINE_MARGIN_MS : () => false;
+  return remaining ? () => remaining() < DEADLINE_MARGIN_MS + leadMs : () => false;
 }

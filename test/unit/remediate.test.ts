@@ -521,16 +521,42 @@ describe('runRemediation under a deadline', () => {
   });
 
   it('stops between pages when time runs out after a page', async () => {
-    const groups = Array.from({ length: 100 }, (_, i) => group(`/g${i}`, { kmsKeyId: KEY_ARN }));
+    // Prepare: 100 excluded groups; time runs out once the 50 of the first page are accounted for.
+    const groups = Array.from({ length: 100 }, (_, i) => group(`/x/g${String(i).padStart(3, '0')}`));
     const fake = createFakePorts({ groups });
+    const decided = () => fake.logs.filter((l) => l.message === 'Log group outcome').length;
+
+    // Act
+    const { report } = await runRemediation(baseConfig({ excludePatterns: ['/x/*'] }), manual, fake.ports, {
+      ...context,
+      remainingTimeMs: () => (decided() >= 50 ? 1_000 : 300_000),
+    });
+
+    // Assess: the check between pages stops the run, so the second page is never scanned (it may have
+    // been read ahead, and is dropped).
+    expect(report.totals).toMatchObject({ scanned: 50, excluded: 50, notReached: 0 });
+    expect(report.complete).toBe(false);
+    expect(parseEvent({ resumeToken: report.resumeToken }).resumeFrom).toEqual({ pageToken: '50' });
+  });
+
+  it('stops reading pages ahead as the deadline nears, so none is read only to be dropped', async () => {
+    // Prepare: 500 encrypted groups in 10 pages; from the start the run is within the read-ahead lead.
+    const groups = Array.from({ length: 500 }, (_, i) =>
+      group(`/g${String(i).padStart(3, '0')}`, { kmsKeyId: KEY_ARN }),
+    );
+    const fake = createFakePorts({ groups });
+    let checks = 0;
+
+    // Act: 24 s left (inside margin + lead), then the margin after 120 checks.
     const { report } = await runRemediation(baseConfig(), manual, fake.ports, {
       ...context,
-      remainingTimeMs: deadlineAfter(50),
+      remainingTimeMs: () => (checks++ < 120 ? 24_000 : 1_000),
     });
-    // 50 checks pass in the first page; the one between pages fails, so the second page is never
-    // scanned (it may have been read ahead, and is dropped).
-    expect(report.totals).toMatchObject({ scanned: 50, alreadyEncrypted: 50, notReached: 0 });
+
+    // Assess: every page read was scanned, at least in part.
+    const pagesScanned = Math.ceil(report.totals.scanned / 50);
     expect(report.complete).toBe(false);
+    expect(fake.calls.describePages).toBe(pagesScanned);
   });
 });
 
