@@ -1,8 +1,9 @@
 /**
  * Configuration from environment variables, parsed once at cold start.
  * `loadConfig` is pure: give it any env object, get a frozen Config or a ConfigError
- * that names the variable and the value.
+ * that names the variable and the value. Each variable is declared once, as a schema.
  */
+import * as v from 'valibot';
 import { ConfigError } from './errors';
 import type { ReportMode } from './types';
 
@@ -46,121 +47,132 @@ const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
+// ---- Each variable as a schema: unset and blank mean the default (serverless passes '' for an empty parameter). ----
+
+const text = v.pipe(
+  v.optional(v.string()),
+  v.transform((raw) => (raw?.trim() ? raw.trim() : undefined)),
+);
+
+const required = (shape: RegExp, what: string) =>
+  v.pipe(text, v.string(`required; expected ${what}`), v.regex(shape, `expected ${what}`));
+
+const flag = (fallback: boolean) =>
+  v.pipe(
+    text,
+    v.optional(v.picklist(['true', 'false'], 'expected true or false'), fallback ? 'true' : 'false'),
+    v.transform((value) => value === 'true'),
+  );
+
+const wholeNumber = (fallback: number, min: number, max: number) => {
+  const problem = `expected a whole number from ${min} to ${max}`;
+  return v.pipe(
+    text,
+    v.optional(v.pipe(v.string(), v.regex(/^\d+$/, problem)), String(fallback)),
+    v.transform(Number),
+    v.safeInteger(problem),
+    v.minValue(min, problem),
+    v.maxValue(max, problem),
+  );
+};
+
+const KEY_EXPECTED = 'a key ARN, a key id, an alias name (alias/x) or an alias ARN';
+const kmsKeyId = v.pipe(
+  text,
+  v.string(`required; expected ${KEY_EXPECTED}`),
+  v.check(
+    (value) => !/(^|:)alias\/aws\//.test(value),
+    'AWS-managed keys (alias/aws/...) cannot encrypt log groups',
+  ),
+  v.check(isKeyReference, `expected ${KEY_EXPECTED}`),
+);
+
+const patterns = v.pipe(
+  text,
+  v.transform((value) => (value === undefined ? [] : value.split(',').map((p) => p.trim()))),
+  v.check(
+    (list) => list.every((p) => p !== '' && p.length <= 512 && !/\s/.test(p)),
+    'expected comma-separated glob patterns, none empty or containing spaces',
+  ),
+  v.transform((list) => Object.freeze(list)),
+);
+
+const excludeTag = v.pipe(
+  text,
+  v.transform((value): ExcludeTag | undefined => {
+    if (value === undefined) return undefined;
+    const eq = value.indexOf('=');
+    const key = (eq === -1 ? value : value.slice(0, eq)).trim();
+    return eq === -1 ? { key } : { key, value: value.slice(eq + 1).trim() };
+  }),
+  v.check(
+    (tag) =>
+      tag === undefined ||
+      (TAG_KEY.test(tag.key) && !tag.key.startsWith('aws:') && (tag.value ?? '').length <= 256),
+    'expected a tag key, or key=value',
+  ),
+);
+
+const reportWhen = v.pipe(
+  text,
+  v.optional(v.picklist(['always', 'findings'], 'expected always or findings'), 'findings'),
+);
+
+/** Every setting but the region: the variable it is read from, and its schema. */
+const SETTINGS = {
+  kmsKeyId: ['KMS_KEY_ID', kmsKeyId],
+  reportTopicArn: ['REPORT_TOPIC_ARN', required(TOPIC_ARN, 'an SNS topic ARN')],
+  dryRun: ['DRY_RUN', flag(false)],
+  includePatterns: ['INCLUDE_PATTERNS', patterns],
+  excludePatterns: ['EXCLUDE_PATTERNS', patterns],
+  excludeTag: ['EXCLUDE_TAG', excludeTag],
+  reportWhen: ['REPORT_WHEN', reportWhen],
+  maxAttempts: ['MAX_ATTEMPTS', wholeNumber(8, 1, 20)],
+  associateConcurrency: ['ASSOCIATE_CONCURRENCY', wholeNumber(4, 1, 32)],
+  describeLogGroupsTps: ['DESCRIBE_LOG_GROUPS_TPS', wholeNumber(5, 0, 100)],
+  // AWS publishes no quota for AssociateKmsKey; 5 per second is that of its sibling control-plane calls.
+  associateTps: ['ASSOCIATE_TPS', wholeNumber(5, 0, 100)],
+  keyCacheSeconds: ['KEY_CACHE_SECONDS', wholeNumber(300, 0, 3600)],
+} as const satisfies Record<
+  Exclude<keyof Config, 'region'>,
+  readonly [string, v.GenericSchema<string | undefined, unknown>]
+>;
+
+type Settings = { -readonly [K in keyof typeof SETTINGS]: v.InferOutput<(typeof SETTINGS)[K][1]> };
+
 /** Read and validate the configuration. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env): Readonly<Config> {
-  const excludeTag = parseExcludeTag(env.EXCLUDE_TAG);
-  return Object.freeze({
-    region: parseRegion(env),
-    kmsKeyId: parseKmsKeyId(env.KMS_KEY_ID),
-    reportTopicArn: parseRequired('REPORT_TOPIC_ARN', env.REPORT_TOPIC_ARN, TOPIC_ARN, 'an SNS topic ARN'),
-    dryRun: parseBoolean('DRY_RUN', env.DRY_RUN, false),
-    includePatterns: Object.freeze(parsePatterns('INCLUDE_PATTERNS', env.INCLUDE_PATTERNS)),
-    excludePatterns: Object.freeze(parsePatterns('EXCLUDE_PATTERNS', env.EXCLUDE_PATTERNS)),
-    ...(excludeTag ? { excludeTag } : {}),
-    reportWhen: parseReportWhen(env.REPORT_WHEN),
-    maxAttempts: parseInteger('MAX_ATTEMPTS', env.MAX_ATTEMPTS, 8, 1, 20),
-    associateConcurrency: parseInteger('ASSOCIATE_CONCURRENCY', env.ASSOCIATE_CONCURRENCY, 4, 1, 32),
-    describeLogGroupsTps: parseInteger('DESCRIBE_LOG_GROUPS_TPS', env.DESCRIBE_LOG_GROUPS_TPS, 5, 0, 100),
-    // AWS publishes no quota for AssociateKmsKey; 5 per second is that of its sibling control-plane calls.
-    associateTps: parseInteger('ASSOCIATE_TPS', env.ASSOCIATE_TPS, 5, 0, 100),
-    keyCacheSeconds: parseInteger('KEY_CACHE_SECONDS', env.KEY_CACHE_SECONDS, 300, 0, 3600),
-  });
-}
-
-/** Treat unset and blank the same: serverless passes '' for an empty parameter. */
-function optional(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-}
-
-function parseRegion(env: Env): string {
   // Lambda always sets AWS_REGION; AWS_DEFAULT_REGION is the CLI's name for it, handy locally.
-  const variable =
+  const regionVariable =
     env.AWS_REGION === undefined && env.AWS_DEFAULT_REGION !== undefined
       ? 'AWS_DEFAULT_REGION'
       : 'AWS_REGION';
-  return parseRequired(variable, env[variable], REGION, 'an AWS region such as us-east-1');
-}
-
-function parseRequired(variable: string, raw: string | undefined, shape: RegExp, expected: string): string {
-  const value = optional(raw);
-  if (value === undefined) throw new ConfigError(variable, raw, `required; expected ${expected}`);
-  if (!shape.test(value)) throw new ConfigError(variable, raw, `expected ${expected}`);
-  return value;
-}
-
-function parseKmsKeyId(raw: string | undefined): string {
-  const value = optional(raw);
-  const expected = 'a key ARN, a key id, an alias name (alias/x) or an alias ARN';
-  if (value === undefined) throw new ConfigError('KMS_KEY_ID', raw, `required; expected ${expected}`);
-  if (/(^|:)alias\/aws\//.test(value)) {
-    throw new ConfigError('KMS_KEY_ID', raw, 'AWS-managed keys (alias/aws/...) cannot encrypt log groups');
+  const region = readSetting(env, regionVariable, required(REGION, 'an AWS region such as us-east-1'));
+  const settings = {} as Settings;
+  for (const [field, [variable, schema]] of Object.entries(SETTINGS)) {
+    (settings as Record<string, unknown>)[field] = readSetting(env, variable, schema);
   }
+  const { excludeTag: tag, ...rest } = settings;
+  return Object.freeze({ region, ...rest, ...(tag ? { excludeTag: Object.freeze(tag) } : {}) });
+}
+
+function readSetting<S extends v.GenericSchema<string | undefined, unknown>>(
+  env: Env,
+  variable: string,
+  schema: S,
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, env[variable]);
+  if (result.success) return result.output;
+  throw new ConfigError(variable, env[variable], result.issues[0].message);
+}
+
+function isKeyReference(value: string): boolean {
   const keyArn = KEY_ARN.exec(value);
-  const valid =
+  return (
     (keyArn !== null && (KEY_ID.test(keyArn[1] ?? '') || MRK_ID.test(keyArn[1] ?? ''))) ||
     KEY_ID.test(value) ||
     MRK_ID.test(value) ||
     ALIAS_NAME.test(value) ||
-    ALIAS_ARN.test(value);
-  if (!valid) throw new ConfigError('KMS_KEY_ID', raw, `expected ${expected}`);
-  return value;
-}
-
-function parseBoolean(variable: string, raw: string | undefined, fallback: boolean): boolean {
-  const value = optional(raw);
-  if (value === undefined) return fallback;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw new ConfigError(variable, raw, 'expected true or false');
-}
-
-function parseInteger(
-  variable: string,
-  raw: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = optional(raw);
-  if (value === undefined) return fallback;
-  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(variable, raw, `expected a whole number from ${min} to ${max}`);
-  }
-  return parsed;
-}
-
-function parsePatterns(variable: string, raw: string | undefined): string[] {
-  const value = optional(raw);
-  if (value === undefined) return [];
-  const patterns = value.split(',').map((p) => p.trim());
-  const bad = patterns.find((p) => p === '' || p.length > 512 || /\s/.test(p));
-  if (bad !== undefined) {
-    throw new ConfigError(
-      variable,
-      raw,
-      'expected comma-separated glob patterns, none empty or containing spaces',
-    );
-  }
-  return patterns;
-}
-
-function parseExcludeTag(raw: string | undefined): ExcludeTag | undefined {
-  const value = optional(raw);
-  if (value === undefined) return undefined;
-  const eq = value.indexOf('=');
-  const key = (eq === -1 ? value : value.slice(0, eq)).trim();
-  const tagValue = eq === -1 ? undefined : value.slice(eq + 1).trim();
-  if (!TAG_KEY.test(key) || key.startsWith('aws:') || (tagValue !== undefined && tagValue.length > 256)) {
-    throw new ConfigError('EXCLUDE_TAG', raw, 'expected a tag key, or key=value');
-  }
-  return Object.freeze(tagValue === undefined ? { key } : { key, value: tagValue });
-}
-
-function parseReportWhen(raw: string | undefined): ReportMode {
-  const value = optional(raw);
-  if (value === undefined) return 'findings';
-  if (value === 'always' || value === 'findings') return value;
-  throw new ConfigError('REPORT_WHEN', raw, 'expected always or findings');
+    ALIAS_ARN.test(value)
+  );
 }

@@ -4,6 +4,7 @@
  * `dryRun` added to a scheduled event by an input transformer, must never silently turn a dry
  * run into a live one.
  */
+import * as v from 'valibot';
 import { EventError } from './errors';
 import { decodeResumeToken, type ResumePoint } from './resume-token';
 import { parseSweepState, type SweepState } from './sweep';
@@ -35,28 +36,132 @@ const INTENT_FIELDS = ['dryRun', 'logGroupNamePrefix', 'maxRemediations', 'repor
 const MANUAL_FIELDS = [...INTENT_FIELDS, 'resumeToken', 'sweep', 'start'] as const;
 type ManualField = (typeof MANUAL_FIELDS)[number];
 
-/**
- * The metadata every event on an event bus has, and nothing else: "replay-name" appears on
- * replayed events (EventBridge User Guide, "AWS service event metadata", events-structure.html).
- */
-const ENVELOPE_FIELDS = [
-  'version',
-  'id',
-  'detail-type',
-  'source',
-  'account',
-  'time',
-  'region',
-  'resources',
-  'detail',
-  'replay-name',
-] as const;
-
 // DescribeLogGroups' own constraint on logGroupNamePrefix.
 const PREFIX_SHAPE = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 
 // RFC 3339 / ISO 8601 date and time, as CloudTrail writes eventTime ("2025-01-06T03:00:00Z").
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+// ---- The shapes, as schemas. Cross-field rules (a token against the event) are code below. ----
+
+/** A valibot message naming what was expected and what came instead. */
+const expected =
+  (what: string) =>
+  (issue: v.BaseIssue<unknown>): string =>
+    `expected ${what}, got ${describe(issue.input)}`;
+
+const PREFIX_TEXT = '1 to 512 characters of [.-_/#A-Za-z0-9]';
+const POSITIVE = 'a positive whole number';
+const ISO_TEXT = 'an ISO 8601 time such as 2025-01-06T03:00:00Z';
+
+/** valibot's object schemas take arrays for objects; events never hold an array where an object goes. */
+const plainObject = (what: string) =>
+  v.custom<Record<string, unknown>>((value) => isObject(value), expected(what));
+
+const isoTime = v.pipe(
+  v.string(expected(ISO_TEXT)),
+  v.regex(ISO_TIME, expected(ISO_TEXT)),
+  v.check((text) => !Number.isNaN(Date.parse(text)), expected(ISO_TEXT)),
+);
+
+/** The fields that say what a run does: a manual event's, and a sweep's `start`. */
+const intentSchema = v.object({
+  dryRun: v.optional(v.boolean(expected('true or false'))),
+  logGroupNamePrefix: v.optional(
+    v.pipe(v.string(expected(PREFIX_TEXT)), v.regex(PREFIX_SHAPE, expected(PREFIX_TEXT))),
+  ),
+  maxRemediations: v.optional(
+    v.pipe(
+      v.number(expected(POSITIVE)),
+      v.safeInteger(expected(POSITIVE)),
+      v.minValue(1, expected(POSITIVE)),
+    ),
+  ),
+  report: v.optional(v.picklist(['always', 'findings'], expected('"always" or "findings"'))),
+});
+
+const manualSchema = v.object({
+  ...intentSchema.entries,
+  resumeToken: v.optional(
+    v.pipe(
+      v.string(expected('the resumeToken of an earlier report')),
+      v.maxLength(4096, expected('the resumeToken of an earlier report')),
+    ),
+  ),
+  sweep: v.optional(v.unknown()),
+  start: v.optional(v.unknown()),
+});
+
+/** The metadata every event on an event bus has (EventBridge User Guide, events-structure.html). */
+const envelopeEntries = {
+  version: v.optional(v.unknown()),
+  id: v.optional(v.unknown()),
+  'detail-type': v.string(),
+  source: v.string(),
+  account: v.optional(v.unknown()),
+  time: v.optional(isoTime),
+  region: v.optional(v.unknown()),
+  resources: v.optional(v.unknown()),
+  detail: v.optional(v.unknown()),
+  // On replayed events.
+  'replay-name': v.optional(v.unknown()),
+};
+
+const scheduledSchema = v.object({
+  ...envelopeEntries,
+  source: v.literal('aws.events', expected('"aws.events"')),
+  // A schedule's detail is always {}: anything in it was put there by hand and would be ignored.
+  detail: v.optional(
+    v.pipe(
+      plainObject('{}'),
+      v.strictObject({}, () => 'unknown field (expected none)'),
+    ),
+  ),
+});
+
+const cloudTrailSchema = v.object({
+  ...envelopeEntries,
+  source: v.literal('aws.logs', expected('"aws.logs"')),
+  detail: v.pipe(
+    plainObject('the CloudTrail record as an object'),
+    v.looseObject({
+      eventSource: v.literal('logs.amazonaws.com', expected('"logs.amazonaws.com"')),
+      eventName: v.literal('CreateLogGroup', expected('"CreateLogGroup"')),
+      // CloudTrail asks readers to compare the major version for equality (record contents, eventVersion).
+      eventVersion: v.optional(
+        v.pipe(v.string(expected('1.x')), v.regex(/^1\.\d+$/, expected('a 1.x record format'))),
+      ),
+      eventTime: isoTime,
+      errorCode: v.optional(v.nullable(v.string())),
+    }),
+  ),
+});
+
+const createLogGroupSchema = v.object({
+  logGroupName: v.pipe(
+    v.string(expected(`a log group name of ${PREFIX_TEXT}`)),
+    v.regex(PREFIX_SHAPE, expected(`a log group name of ${PREFIX_TEXT}`)),
+  ),
+  kmsKeyId: v.optional(v.unknown()),
+});
+
+/**
+ * Check `value` against `schema`, or throw EventError naming the first bad field (prefixed with
+ * `where`). With `strict`, a field the schema does not name is refused first, with a hint.
+ */
+function parseWith<S extends v.GenericSchema & { entries: v.ObjectEntries }>(
+  schema: S,
+  value: Record<string, unknown>,
+  where: string,
+  strict: boolean,
+): v.InferOutput<S> {
+  if (strict) rejectUnknownFields(value, Object.keys(schema.entries), where);
+  const result = v.safeParse(schema, value, { abortEarly: true });
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = (issue.path ?? []).map((item) => truncate(String(item.key))).join('.');
+  throw new EventError(`${where}${path}`.replace(/\.$/, '') || 'event', issue.message);
+}
 
 /** Turn the raw event into a RunRequest, or throw EventError naming the field. */
 export function parseEvent(event: unknown): RunRequest {
@@ -67,7 +172,7 @@ export function parseEvent(event: unknown): RunRequest {
 
 /** An event from an event bus: the schedule's, or CloudTrail's CreateLogGroup. `where` prefixes field names. */
 function parseBusEvent(event: Record<string, unknown>, where: string): RunRequest {
-  rejectUnknownFields(event, ENVELOPE_FIELDS, where);
+  rejectUnknownFields(event, Object.keys(envelopeEntries), where);
   const detailType = event['detail-type'];
   if (detailType === 'Scheduled Event') return parseScheduledEvent(event, where);
   if (detailType === 'AWS API Call via CloudTrail') return parseCloudTrailEvent(event, where);
@@ -78,13 +183,7 @@ function parseBusEvent(event: Record<string, unknown>, where: string): RunReques
 }
 
 function parseScheduledEvent(event: Record<string, unknown>, where: string): RunRequest {
-  if (event.source !== 'aws.events') {
-    throw new EventError(`${where}source`, `expected "aws.events", got ${describe(event.source)}`);
-  }
-  checkEventTime(event.time, `${where}time`, false);
-  // A schedule's detail is always {}: anything in it was put there by hand and would be ignored.
-  const detail = event.detail === undefined ? {} : requireObject(event.detail, `${where}detail`, '{}');
-  rejectUnknownFields(detail, [], `${where}detail.`);
+  parseWith(scheduledSchema, event, where, false);
   return { trigger: 'scheduled' };
 }
 
@@ -93,127 +192,64 @@ function parseScheduledEvent(event: Record<string, unknown>, where: string): Run
  * made the call (a person, or a service such as RDS or Lambda on their behalf).
  */
 function parseCloudTrailEvent(event: Record<string, unknown>, where: string): RunRequest {
-  if (event.source !== 'aws.logs') {
-    throw new EventError(`${where}source`, `expected "aws.logs", got ${describe(event.source)}`);
-  }
-  checkEventTime(event.time, `${where}time`, false);
-  const detail = requireObject(event.detail, `${where}detail`, 'the CloudTrail record as an object');
-  checkCloudTrailRecord(detail, `${where}detail.`);
-  const eventTime = checkEventTime(detail.eventTime, `${where}detail.eventTime`, true) as string;
+  if (isObject(event.detail)) refuseOurFields(event.detail, `${where}detail.`);
+  const { detail } = parseWith(cloudTrailSchema, event, where, false);
   // A call that failed created nothing; CloudTrail records it all the same, with its errorCode.
   if (typeof detail.errorCode === 'string' && detail.errorCode !== '') {
     return { trigger: 'cloudtrail', ignored: `CreateLogGroup failed (${truncate(detail.errorCode)})` };
   }
-  const parameters = requireObject(
-    detail.requestParameters,
-    `${where}detail.requestParameters`,
-    'the CreateLogGroup parameters as an object',
-  );
-  const name = parameters.logGroupName;
-  if (typeof name !== 'string' || !PREFIX_SHAPE.test(name)) {
+  const parameters = isObject(detail.requestParameters) ? detail.requestParameters : undefined;
+  if (!parameters) {
     throw new EventError(
-      `${where}detail.requestParameters.logGroupName`,
-      `expected a log group name of 1 to 512 characters of [.-_/#A-Za-z0-9], got ${describe(name)}`,
+      `${where}detail.requestParameters`,
+      'expected the CreateLogGroup parameters as an object',
     );
   }
-  if (typeof parameters.kmsKeyId === 'string' && parameters.kmsKeyId !== '') {
-    return { trigger: 'cloudtrail', ignored: `${name} was created with a KMS key` };
+  const { logGroupName, kmsKeyId } = parseWith(
+    createLogGroupSchema,
+    parameters,
+    `${where}detail.requestParameters.`,
+    false,
+  );
+  if (typeof kmsKeyId === 'string' && kmsKeyId !== '') {
+    return { trigger: 'cloudtrail', ignored: `${logGroupName} was created with a KMS key` };
   }
-  return { trigger: 'cloudtrail', createdLogGroup: { logGroupName: name, eventTime } };
+  return { trigger: 'cloudtrail', createdLogGroup: { logGroupName, eventTime: detail.eventTime } };
 }
 
 /**
  * CloudTrail adds fields to its records in minor versions and asks applications to ignore them
- * and to compare the major version for equality (CloudTrail User Guide, "CloudTrail record
- * contents", eventVersion). So the record's other fields are not held to a list; but a field
- * named like one of ours (`dryRun`, `report`, …) is a hand-made event, and is refused.
+ * (CloudTrail User Guide, "CloudTrail record contents", eventVersion). So the record's other
+ * fields are not held to a list; but a field named like one of ours (`dryRun`, `report`, …) is a
+ * hand-made event, and is refused.
  */
-function checkCloudTrailRecord(detail: Record<string, unknown>, where: string): void {
+function refuseOurFields(detail: Record<string, unknown>, where: string): void {
   for (const field of Object.keys(detail)) {
     const ours = suggestField(field);
     if (ours) throw new EventError(`${where}${truncate(field)}`, `a CloudTrail record has no ${ours} field`);
   }
-  if (detail.eventSource !== 'logs.amazonaws.com' || detail.eventName !== 'CreateLogGroup') {
-    throw new EventError(
-      `${where}eventName`,
-      `expected logs.amazonaws.com CreateLogGroup, got ${describe(detail.eventSource)} ${describe(detail.eventName)}`,
-    );
-  }
-  const version = detail.eventVersion;
-  if (version !== undefined && (typeof version !== 'string' || !/^1\.\d+$/.test(version))) {
-    throw new EventError(`${where}eventVersion`, `expected a 1.x record format, got ${describe(version)}`);
-  }
-}
-
-function checkEventTime(value: unknown, field: string, required: boolean): unknown {
-  if (value === undefined && !required) return value;
-  if (typeof value !== 'string' || !ISO_TIME.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new EventError(
-      field,
-      `expected an ISO 8601 time such as 2025-01-06T03:00:00Z, got ${describe(value)}`,
-    );
-  }
-  return value;
 }
 
 function parseManualEvent(event: Record<string, unknown>): RunRequest {
-  rejectUnknownFields(event, MANUAL_FIELDS, '');
-  const request: RunRequest = { trigger: 'manual', ...parseIntent(event, '') };
-  if (event.resumeToken !== undefined) Object.assign(request, parseResume(event));
-  if (event.sweep !== undefined) request.sweep = { state: parseSweepState(event.sweep) };
+  const { resumeToken, sweep, start: _start, ...intent } = parseWith(manualSchema, event, '', true);
+  const request: RunRequest = { trigger: 'manual', ...definedOnly(intent) };
+  if (resumeToken !== undefined) Object.assign(request, parseResume(event, resumeToken));
+  if (sweep !== undefined) request.sweep = { state: parseSweepState(sweep) };
   if (event.start !== undefined) Object.assign(request, parseSweepStart(event));
   return request;
 }
 
-/** The overrides a manual event (or a sweep's start) may set, each checked. */
-function parseIntent(event: Record<string, unknown>, where: string): Partial<RunRequest> {
-  const intent: Partial<RunRequest> = {};
-  const { dryRun, logGroupNamePrefix, maxRemediations, report } = event;
-  if (dryRun !== undefined) {
-    if (typeof dryRun !== 'boolean')
-      throw new EventError(`${where}dryRun`, `expected true or false, got ${describe(dryRun)}`);
-    intent.dryRun = dryRun;
-  }
-  if (logGroupNamePrefix !== undefined) {
-    if (typeof logGroupNamePrefix !== 'string' || !PREFIX_SHAPE.test(logGroupNamePrefix)) {
-      throw new EventError(
-        `${where}logGroupNamePrefix`,
-        `expected 1 to 512 characters of [.-_/#A-Za-z0-9], got ${describe(logGroupNamePrefix)}`,
-      );
-    }
-    intent.logGroupNamePrefix = logGroupNamePrefix;
-  }
-  if (maxRemediations !== undefined) {
-    const whole = typeof maxRemediations === 'number' && Number.isSafeInteger(maxRemediations);
-    if (!whole || maxRemediations < 1) {
-      throw new EventError(
-        `${where}maxRemediations`,
-        `expected a positive whole number, got ${describe(maxRemediations)}`,
-      );
-    }
-    intent.maxRemediations = maxRemediations;
-  }
-  if (report !== undefined) {
-    if (report !== 'always' && report !== 'findings') {
-      throw new EventError(`${where}report`, `expected "always" or "findings", got ${describe(report)}`);
-    }
-    intent.report = report;
-  }
-  return intent;
+/** Leave out the fields that are absent, so that a request lists only what was asked. */
+function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /**
  * A resumed run does what the token says it was doing. A field of the event that says
  * otherwise is refused rather than obeyed or ignored: either would surprise someone.
  */
-function parseResume(event: Record<string, unknown>): Partial<RunRequest> {
-  if (typeof event.resumeToken !== 'string' || event.resumeToken.length > 4096) {
-    throw new EventError(
-      'resumeToken',
-      `expected the resumeToken of an earlier report, got ${describe(event.resumeToken)}`,
-    );
-  }
-  const { position, intent } = decodeResumeToken(event.resumeToken);
+function parseResume(event: Record<string, unknown>, token: string): Partial<RunRequest> {
+  const { position, intent } = decodeResumeToken(token);
   if (intent.logGroupNamePrefix !== undefined && !PREFIX_SHAPE.test(intent.logGroupNamePrefix)) {
     throw new EventError('resumeToken', 'carries a logGroupNamePrefix that DescribeLogGroups would reject');
   }
@@ -259,15 +295,16 @@ function parseSweepStart(event: Record<string, unknown>): Partial<RunRequest> {
   for (const field of INTENT_FIELDS) {
     if (event[field] !== undefined) throw new EventError(field, 'give it in start, the input of the sweep');
   }
-  rejectUnknownFields(start, INTENT_FIELDS, 'start.');
-  return parseIntent(start, 'start.');
+  return definedOnly(parseWith(intentSchema, start, 'start.', true));
 }
 
-function requireObject(value: unknown, field: string, expected: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new EventError(field, `expected ${expected}, got ${describe(value)}`);
-  }
-  return value as Record<string, unknown>;
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function requireObject(value: unknown, field: string, what: string): Record<string, unknown> {
+  if (!isObject(value)) throw new EventError(field, `expected ${what}, got ${describe(value)}`);
+  return value;
 }
 
 function rejectUnknownFields(
