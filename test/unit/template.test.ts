@@ -237,6 +237,15 @@ describe('serverless package: the function', () => {
     expect(bundle).not.toMatch(/\/\/# sourceMappingURL=/);
   });
 
+  it('keeps the zip at most 250 KB, with the test-only judges out of it', () => {
+    expect(packaged.created.zip.length).toBeLessThanOrEqual(250_000);
+    const bundle = unzip(packaged.created.zip).get('handlers/remediate.js')?.toString('utf8') ?? '';
+    // Each judge's own error strings: none may be bundled.
+    for (const judge of ['asl-validator', 'iam-simulate', 'fast-check', 'aws-sdk-client-mock']) {
+      expect(bundle).not.toContain(judge);
+    }
+  });
+
   it.each<[Variant, Json]>([
     ['created', CREATED_KEY_ARN],
     ['keyArn', KEY_ARN],
