@@ -6,7 +6,7 @@
 // the report) and `heap` the largest V8 heap figures sampled, to tell retained memory from garbage.
 const bundlePath = process.argv[2];
 const budgetMs = Number(process.argv[3]);
-// The handler stops this long before the deadline (lib/remediate.ts DEADLINE_MARGIN_MS).
+// The handler stops this long before the deadline (lib/run/run-context.ts DEADLINE_MARGIN_MS).
 const DEADLINE_MARGIN_MS = 20_000;
 
 const { buildHandler } = require(bundlePath);

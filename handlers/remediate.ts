@@ -8,19 +8,19 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { parseArn } from '../lib/arn';
 import { createClients } from '../lib/aws/clients';
 import { createKeysAdapter } from '../lib/aws/kms';
 import { createLogGroupsAdapter } from '../lib/aws/log-groups';
+import { createMetricsAdapter } from '../lib/aws/metrics-emf';
 import { createReportsAdapter } from '../lib/aws/sns';
-import { type Env, loadConfig } from '../lib/config';
-import { parseEvent } from '../lib/event';
-import { createMetricsAdapter } from '../lib/metrics-emf';
-import type { Ports } from '../lib/ports';
+import { parseArn } from '../lib/core/arn';
+import { type Env, loadConfig } from '../lib/core/config';
+import { parseEvent } from '../lib/core/event';
+import type { Ports } from '../lib/core/ports';
+import { METRICS_NAMESPACE } from '../lib/core/run-metrics';
+import type { Report } from '../lib/core/types';
 import { createCachedKeys } from '../lib/run/key-cache';
 import { runRemediation, type SweepContinuation } from '../lib/run/run-request';
-import { METRICS_NAMESPACE } from '../lib/run-metrics';
-import type { Report } from '../lib/types';
 
 const SERVICE_NAME = 'logs-kms-remediator';
 

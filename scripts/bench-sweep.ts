@@ -10,7 +10,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Report, Totals } from '../lib/types';
+import type { Report, Totals } from '../lib/core/types';
 import type { Emulator } from '../test/emulator/emulator';
 import { createKey, createReportTopic, seedClients } from '../test/support/aws-seed';
 import type { JsonObject, Template } from '../test/support/cfn-stack';

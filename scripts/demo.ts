@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderText } from '../lib/report';
+import { renderText } from '../lib/core/report';
 import { type Emulator, emulatorEnv, startEmulator } from '../test/emulator/emulator';
 import {
   createGroups,

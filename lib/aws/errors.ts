@@ -2,7 +2,7 @@
  * The one place that knows SDK error names: it turns them into AwsCallError, so the
  * orchestrator decides on `kind` and never on an SDK class.
  */
-import { AwsCallError, type AwsErrorKind } from '../errors';
+import { AwsCallError, type AwsErrorKind } from '../core/errors';
 
 const KINDS: Record<string, AwsErrorKind> = {
   ResourceNotFoundException: 'not-found',

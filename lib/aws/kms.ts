@@ -11,8 +11,8 @@ import {
   GetKeyRotationStatusCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
-import type { KeysPort } from '../ports';
-import type { KeyFacts } from '../types';
+import type { KeysPort } from '../core/ports';
+import type { KeyFacts } from '../core/types';
 import { callAws, toAwsCallError } from './errors';
 
 export function createKeysAdapter(client: KMSClient): KeysPort {

@@ -13,9 +13,9 @@ import {
   paginateDescribeLogGroups,
   type LogGroup as SdkLogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
-import type { LogGroupsPort } from '../ports';
+import type { LogGroupsPort } from '../core/ports';
+import type { LogGroup, LogGroupPage } from '../core/types';
 import { createPacer, type Pacer } from '../run/pacer';
-import type { LogGroup, LogGroupPage } from '../types';
 import { callAws, toAwsCallError } from './errors';
 
 /** DescribeLogGroups' largest page. */

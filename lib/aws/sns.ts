@@ -7,7 +7,7 @@
  * IAM: kms:Decrypt
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { ReportsPort } from '../ports';
+import type { ReportsPort } from '../core/ports';
 import { callAws } from './errors';
 
 export function createReportsAdapter(client: SNSClient): ReportsPort {

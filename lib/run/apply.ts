@@ -3,13 +3,13 @@
  * key's health, the dry-run switch, and the association itself. Never throws: every candidate
  * ends in exactly one recorded outcome.
  */
-import { classifyGroupFailure } from '../classify-failure';
-import type { Config } from '../config';
-import type { KeyAssessment } from '../key-check';
-import { hasExcludeTag } from '../plan';
-import type { Ports } from '../ports';
-import type { RunIntent } from '../resume-token';
-import type { LogGroup } from '../types';
+import { classifyGroupFailure } from '../core/classify-failure';
+import type { Config } from '../core/config';
+import type { KeyAssessment } from '../core/key-check';
+import { hasExcludeTag } from '../core/plan';
+import type { Ports } from '../core/ports';
+import type { RunIntent } from '../core/resume-token';
+import type { LogGroup } from '../core/types';
 import type { KeyHealth } from './key-health';
 import type { Recorder } from './record';
 

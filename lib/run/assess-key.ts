@@ -1,11 +1,11 @@
 /**
  * Step 1: resolve and assess the target key, once per invocation.
  */
-import { parseArn } from '../arn';
-import type { Config } from '../config';
-import { assessKey, type KeyAssessment } from '../key-check';
-import type { Ports } from '../ports';
-import type { KeyFacts } from '../types';
+import { parseArn } from '../core/arn';
+import type { Config } from '../core/config';
+import { assessKey, type KeyAssessment } from '../core/key-check';
+import type { Ports } from '../core/ports';
+import type { KeyFacts } from '../core/types';
 import type { RunContext } from './run-context';
 
 export interface AssessedKey {

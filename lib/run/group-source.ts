@@ -2,9 +2,9 @@
  * Step 2: where the groups come from. A paged scan of the account (from the start, or from where
  * an earlier invocation stopped), or the one group a CloudTrail event names.
  */
-import type { RunRequest } from '../event';
-import type { Ports } from '../ports';
-import type { LogGroupPage } from '../types';
+import type { RunRequest } from '../core/event';
+import type { Ports } from '../core/ports';
+import type { LogGroupPage } from '../core/types';
 import { prefetch } from './prefetch';
 
 /**

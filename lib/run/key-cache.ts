@@ -4,8 +4,8 @@
  * expires just as fast, and `forget` drops it at once when an association suggests the key changed.
  * A lookup that was throttled or met a fault is no verdict and is never kept.
  */
-import type { KeysPort } from '../ports';
-import type { KeyFacts } from '../types';
+import type { KeysPort } from '../core/ports';
+import type { KeyFacts } from '../core/types';
 
 export function createCachedKeys(inner: KeysPort, ttlMs: number, now: () => number = Date.now): KeysPort {
   const cache = new Map<string, { facts: Promise<KeyFacts>; expiresAt: number }>();

@@ -4,11 +4,11 @@
  * KEY_FAILURE_THRESHOLD failures and MAX_KEY_RECHECKS times a run; once the key is unusable, the
  * remaining groups are skipped instead of failing one by one.
  */
-import type { Config } from '../config';
-import { AwsCallError } from '../errors';
-import { assessKey, type KeyAssessment } from '../key-check';
-import type { Ports } from '../ports';
-import type { Finding, KeyProblemCode, KeyReport } from '../types';
+import type { Config } from '../core/config';
+import { AwsCallError } from '../core/errors';
+import { assessKey, type KeyAssessment } from '../core/key-check';
+import type { Ports } from '../core/ports';
+import type { Finding, KeyProblemCode, KeyReport } from '../core/types';
 
 /** Association failures pointing at the key between two checks of the key. */
 export const KEY_FAILURE_THRESHOLD = 3;
@@ -79,10 +79,12 @@ export function createKeyHealth(
       await recheck?.catch(() => undefined);
       return bad !== undefined;
     },
-    report() {
-      if (!bad) return initial.report;
-      const became = bad.problems.map((p) => ({ ...p, message: `During the run: ${p.message}` }));
-      return { ...initial.report, usable: false, problems: [...initial.report.problems, ...became] };
-    },
+    report: () => withProblemsDuringRun(initial.report, bad?.problems),
   };
+}
+
+function withProblemsDuringRun(first: KeyReport, problems: Finding<KeyProblemCode>[] | undefined): KeyReport {
+  if (!problems) return first;
+  const became = problems.map((p) => ({ ...p, message: `During the run: ${p.message}` }));
+  return { ...first, usable: false, problems: [...first.problems, ...became] };
 }

@@ -4,15 +4,15 @@
  * never throws for a single group, and every scanned group ends in exactly one bucket.
  * Publishing, and a sweep's bookkeeping across invocations, belong to the front doors.
  */
-import type { Config } from '../config';
-import type { RunRequest } from '../event';
-import { intentLeft, resolveIntent } from '../intent';
-import { createPatternSet } from '../patterns';
-import { decideGroup, type Scope } from '../plan';
-import type { Ports } from '../ports';
-import { buildReport } from '../report';
-import { encodeResumeToken } from '../resume-token';
-import type { Report } from '../types';
+import type { Config } from '../core/config';
+import type { RunRequest } from '../core/event';
+import { intentLeft, resolveIntent } from '../core/intent';
+import { createPatternSet } from '../core/patterns';
+import { decideGroup, type Scope } from '../core/plan';
+import type { Ports } from '../core/ports';
+import { buildReport } from '../core/report';
+import { encodeResumeToken } from '../core/resume-token';
+import type { Report } from '../core/types';
 import { createApplier } from './apply';
 import type { AssessedKey } from './assess-key';
 import { openGroupSource, READ_AHEAD_LEAD_MS } from './group-source';

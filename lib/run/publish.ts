@@ -1,11 +1,11 @@
 /**
  * Step 6: emit the run's metrics, then publish the report if the run's report mode asks for it.
  */
-import { ReportPublishError } from '../errors';
-import type { Ports } from '../ports';
-import { renderSnsMessage, reportStatus, shouldPublish } from '../report';
-import type { RunMetric } from '../run-metrics';
-import type { Report, ReportWhen } from '../types';
+import { ReportPublishError } from '../core/errors';
+import type { Ports } from '../core/ports';
+import { renderSnsMessage, reportStatus, shouldPublish } from '../core/report';
+import type { RunMetric } from '../core/run-metrics';
+import type { Report, ReportWhen } from '../core/types';
 import type { RunResult } from './run-context';
 
 export async function publishReport(

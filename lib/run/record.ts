@@ -2,8 +2,8 @@
  * Keeps the outcome of every group the run accounts for, and logs each as it is recorded, so
  * that nothing the SNS report trims is lost.
  */
-import type { LogPort } from '../ports';
-import type { GroupOutcome } from '../types';
+import type { LogPort } from '../core/ports';
+import type { GroupOutcome } from '../core/types';
 
 export interface Recorder {
   record(outcome: GroupOutcome): void;

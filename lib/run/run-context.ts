@@ -1,6 +1,6 @@
 /** What every front door hands the pipeline besides the request: the invocation's identity and clock. */
-import type { SweepState } from '../sweep';
-import type { Report } from '../types';
+import type { SweepState } from '../core/sweep';
+import type { Report } from '../core/types';
 
 /** Time kept back from the Lambda deadline to finish in-flight calls and publish the report. */
 export const DEADLINE_MARGIN_MS = 20_000;

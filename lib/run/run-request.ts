@@ -4,12 +4,12 @@
  * key, runs the pipeline, and decides what to publish. The sweep's bookkeeping across invocations
  * lives here, with the sweep's door, not inside every run.
  */
-import type { Config } from '../config';
-import { KeyLookupError } from '../errors';
-import type { RunRequest } from '../event';
-import type { Ports } from '../ports';
-import { computeRealtimeMetrics, computeRunMetrics } from '../run-metrics';
-import { mergeSweep, type SweepState, sweepReport } from '../sweep';
+import type { Config } from '../core/config';
+import { KeyLookupError } from '../core/errors';
+import type { RunRequest } from '../core/event';
+import type { Ports } from '../core/ports';
+import { computeRealtimeMetrics, computeRunMetrics } from '../core/run-metrics';
+import { mergeSweep, type SweepState, sweepReport } from '../core/sweep';
 import { assessTargetKey } from './assess-key';
 import { runPipeline } from './pipeline';
 import { publishReport } from './publish';

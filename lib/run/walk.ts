@@ -4,10 +4,10 @@
  * invocation can resume from. A scan that fails after the SDK's retries ends the walk; what was
  * scanned is still accounted for.
  */
-import { AwsCallError } from '../errors';
-import type { Decision } from '../plan';
-import type { ScanPosition } from '../resume-token';
-import type { LogGroup } from '../types';
+import { AwsCallError } from '../core/errors';
+import type { Decision } from '../core/plan';
+import type { ScanPosition } from '../core/resume-token';
+import type { LogGroup } from '../core/types';
 import type { SourcePage } from './group-source';
 import type { Pool } from './pool';
 import type { Recorder } from './record';

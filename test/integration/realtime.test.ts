@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventError } from '../../lib/errors';
+import { EventError } from '../../lib/core/errors';
 import { createGroups, createKey, createReportTopic, readGroupKey } from '../support/aws-seed';
 import { asReport, silentLogger, TEST_ENV, useEmulator } from '../support/emulator-harness';
 import { lambdaContext } from '../support/lambda-context';

@@ -6,9 +6,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
-import { EventError, ReportPublishError } from '../../lib/errors';
-import { parseEvent } from '../../lib/event';
-import type { Report } from '../../lib/types';
+import { EventError, ReportPublishError } from '../../lib/core/errors';
+import { parseEvent } from '../../lib/core/event';
+import type { Report } from '../../lib/core/types';
 import {
   createGroups,
   createKey,

@@ -1,5 +1,5 @@
-import { ConfigError, EventError } from '../../lib/errors';
-import type { Report } from '../../lib/types';
+import { ConfigError, EventError } from '../../lib/core/errors';
+import type { Report } from '../../lib/core/types';
 import {
   ACCOUNT,
   createGroups,

@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { EventError, KeyLookupError } from '../../lib/errors';
-import { decodeResumeToken } from '../../lib/resume-token';
+import { EventError, KeyLookupError } from '../../lib/core/errors';
+import { decodeResumeToken } from '../../lib/core/resume-token';
+import type { Report } from '../../lib/core/types';
 import type { SweepContinuation } from '../../lib/run/run-request';
-import type { Report } from '../../lib/types';
 import { createGroups, createKey, createReportTopic, readGroupKey, readGroupKeys } from '../support/aws-seed';
 import { asReport, silentLogger, TEST_ENV, useEmulator } from '../support/emulator-harness';
 import { lambdaContext } from '../support/lambda-context';

@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Report } from '../../lib/types';
+import type { Report } from '../../lib/core/types';
 import { createKey, createReportTopic, receiveReports } from '../support/aws-seed';
 import type { JsonObject } from '../support/cfn-stack';
 import { Stack } from '../support/cfn-stack';

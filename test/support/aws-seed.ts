@@ -25,8 +25,8 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { buildLogsPolicyStatement, LOGS_ARN_CONTEXT_KEY } from '../../lib/key-policy';
-import type { Report } from '../../lib/types';
+import { buildLogsPolicyStatement, LOGS_ARN_CONTEXT_KEY } from '../../lib/core/key-policy';
+import type { Report } from '../../lib/core/types';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

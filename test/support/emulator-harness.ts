@@ -5,7 +5,7 @@
  * emulator by its PID at the end.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Report } from '../../lib/types';
+import type { Report } from '../../lib/core/types';
 import { type Emulator, emulatorEnv, startEmulator } from '../emulator/emulator';
 import { ACCOUNT, REGION, type SeedClients, seedClients } from './aws-seed';
 

@@ -2,12 +2,12 @@
  * In-memory fakes of the orchestrator's ports: an account with log groups, tags and a key,
  * recording every call so tests can assert what was (and was not) done.
  */
-import type { Config } from '../../lib/config';
-import { AwsCallError, type AwsErrorKind } from '../../lib/errors';
-import { buildLogsPolicyStatement } from '../../lib/key-policy';
-import type { LogPort, Ports } from '../../lib/ports';
-import type { RunMetric } from '../../lib/run-metrics';
-import type { KeyFacts, KeyReport, LogGroup } from '../../lib/types';
+import type { Config } from '../../lib/core/config';
+import { AwsCallError, type AwsErrorKind } from '../../lib/core/errors';
+import { buildLogsPolicyStatement } from '../../lib/core/key-policy';
+import type { LogPort, Ports } from '../../lib/core/ports';
+import type { RunMetric } from '../../lib/core/run-metrics';
+import type { KeyFacts, KeyReport, LogGroup } from '../../lib/core/types';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';

@@ -22,7 +22,7 @@ import { toAwsCallError } from '../../lib/aws/errors';
 import { createKeysAdapter } from '../../lib/aws/kms';
 import { createLogGroupsAdapter } from '../../lib/aws/log-groups';
 import { createReportsAdapter } from '../../lib/aws/sns';
-import { AwsCallError } from '../../lib/errors';
+import { AwsCallError } from '../../lib/core/errors';
 import { KEY_ARN } from '../support/fakes';
 
 const meta = { $metadata: {} };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { loadConfig } from '../../lib/config';
-import { ConfigError } from '../../lib/errors';
+import { loadConfig } from '../../lib/core/config';
+import { ConfigError } from '../../lib/core/errors';
 
 const VALID_ENV = {
   AWS_REGION: 'us-east-1',

@@ -1,5 +1,5 @@
-import { type Env, loadConfig } from '../../lib/config';
-import { ConfigError, RemediatorError } from '../../lib/errors';
+import { type Env, loadConfig } from '../../lib/core/config';
+import { ConfigError, RemediatorError } from '../../lib/core/errors';
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:log-encryption-reports';
 const KEY_UUID = '1234abcd-12ab-34cd-56ef-1234567890ab';

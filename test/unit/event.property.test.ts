@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { EventError } from '../../lib/errors';
-import { parseEvent, type RunRequest } from '../../lib/event';
-import { decodeResumeToken, encodeResumeToken, type ResumePoint } from '../../lib/resume-token';
+import { EventError } from '../../lib/core/errors';
+import { parseEvent, type RunRequest } from '../../lib/core/event';
+import { decodeResumeToken, encodeResumeToken, type ResumePoint } from '../../lib/core/resume-token';
 
 const NUM_RUNS = 1_000;
 const ALLOWED = ['dryRun', 'logGroupNamePrefix', 'maxRemediations', 'report', 'resumeToken'] as const;

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventError, RemediatorError } from '../../lib/errors';
-import { parseEvent } from '../../lib/event';
-import { encodeResumeToken, type RunIntent, type ScanPosition } from '../../lib/resume-token';
+import { EventError, RemediatorError } from '../../lib/core/errors';
+import { parseEvent } from '../../lib/core/event';
+import { encodeResumeToken, type RunIntent, type ScanPosition } from '../../lib/core/resume-token';
 
 /** An EventBridge Scheduled Event, as the schedule rule delivers it. */
 const SCHEDULED_EVENT = {

@@ -1,6 +1,6 @@
-import { assessKey, checkGroupAgainstPolicy } from '../../lib/key-check';
-import { buildLogsPolicyStatement } from '../../lib/key-policy';
-import type { KeyFacts } from '../../lib/types';
+import { assessKey, checkGroupAgainstPolicy } from '../../lib/core/key-check';
+import { buildLogsPolicyStatement } from '../../lib/core/key-policy';
+import type { KeyFacts } from '../../lib/core/types';
 import {
   ACCOUNT,
   goodKey,

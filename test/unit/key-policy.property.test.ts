@@ -6,8 +6,8 @@ import {
   type KeyPolicy,
   type LogsContext,
   parseKeyPolicy,
-} from '../../lib/key-policy';
-import type { PolicyStatement } from '../../lib/types';
+} from '../../lib/core/key-policy';
+import type { PolicyStatement } from '../../lib/core/types';
 
 const ctx: LogsContext = { partition: 'aws', region: 'us-east-1', account: '123456789012' };
 const HERE = 'arn:aws:logs:us-east-1:123456789012:log-group:';

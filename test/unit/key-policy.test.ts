@@ -12,8 +12,8 @@ import {
   type PolicyScope,
   parseKeyPolicy,
   unevaluatedConditionKeys,
-} from '../../lib/key-policy';
-import type { PolicyStatement } from '../../lib/types';
+} from '../../lib/core/key-policy';
+import type { PolicyStatement } from '../../lib/core/types';
 
 const ACCOUNT = '111122223333';
 const ctx: LogsContext = { partition: 'aws', region: 'us-east-1', account: ACCOUNT };

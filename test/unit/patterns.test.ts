@@ -1,4 +1,4 @@
-import { compileGlob, createPatternSet } from '../../lib/patterns';
+import { compileGlob, createPatternSet } from '../../lib/core/patterns';
 
 describe('compileGlob', () => {
   it.each([

@@ -1,7 +1,7 @@
-import { assessKey } from '../../lib/key-check';
-import { createPatternSet } from '../../lib/patterns';
-import { decideGroup, hasExcludeTag } from '../../lib/plan';
-import type { LogGroup } from '../../lib/types';
+import { assessKey } from '../../lib/core/key-check';
+import { createPatternSet } from '../../lib/core/patterns';
+import { decideGroup, hasExcludeTag } from '../../lib/core/plan';
+import type { LogGroup } from '../../lib/core/types';
 import { ACCOUNT, goodKey, group, KEY_ARN, REGION } from '../support/fakes';
 
 const usableKey = assessKey(goodKey(), REGION, ACCOUNT);

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventError } from '../../lib/errors';
-import { parseEvent } from '../../lib/event';
+import { EventError } from '../../lib/core/errors';
+import { parseEvent } from '../../lib/core/event';
 import { createCachedKeys } from '../../lib/run/key-cache';
 import { runRemediation } from '../../lib/run/run-request';
 import {

@@ -1,8 +1,8 @@
-import { KeyLookupError, ReportPublishError } from '../../lib/errors';
-import type { RunRequest } from '../../lib/event';
-import { parseEvent } from '../../lib/event';
+import { KeyLookupError, ReportPublishError } from '../../lib/core/errors';
+import type { RunRequest } from '../../lib/core/event';
+import { parseEvent } from '../../lib/core/event';
+import type { Report } from '../../lib/core/types';
 import { runRemediation } from '../../lib/run/run-request';
-import type { Report } from '../../lib/types';
 import {
   ACCOUNT,
   baseConfig,
@@ -494,7 +494,7 @@ describe('runRemediation under a deadline', () => {
       ...context,
       remainingTimeMs: deadlineAfter(60),
     });
-    const { parseEvent } = await import('../../lib/event');
+    const { parseEvent } = await import('../../lib/core/event');
 
     // Act
     const second = await runRemediation(

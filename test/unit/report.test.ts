@@ -9,8 +9,8 @@ import {
   reportStatus,
   SNS_MAX_MESSAGE_BYTES,
   shouldPublish,
-} from '../../lib/report';
-import type { GroupOutcome, KeyReport, Outcome, Report, ReportStatus, Totals } from '../../lib/types';
+} from '../../lib/core/report';
+import type { GroupOutcome, KeyReport, Outcome, Report, ReportStatus, Totals } from '../../lib/core/types';
 import { keyReport } from '../support/fakes';
 
 const ACCOUNT = '123456789012';

@@ -1,6 +1,6 @@
-import { EventError } from '../../lib/errors';
-import { parseEvent } from '../../lib/event';
-import { decodeResumeToken, encodeResumeToken, type ResumePoint } from '../../lib/resume-token';
+import { EventError } from '../../lib/core/errors';
+import { parseEvent } from '../../lib/core/event';
+import { decodeResumeToken, encodeResumeToken, type ResumePoint } from '../../lib/core/resume-token';
 
 const b64 = (payload: unknown) => Buffer.from(JSON.stringify(payload)).toString('base64url');
 

@@ -1,8 +1,8 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createMetricsAdapter } from '../../lib/metrics-emf';
-import { buildReport } from '../../lib/report';
-import { computeRunMetrics, METRICS_NAMESPACE, RUN_METRIC_NAMES } from '../../lib/run-metrics';
-import type { GroupOutcome } from '../../lib/types';
+import { createMetricsAdapter } from '../../lib/aws/metrics-emf';
+import { buildReport } from '../../lib/core/report';
+import { computeRunMetrics, METRICS_NAMESPACE, RUN_METRIC_NAMES } from '../../lib/core/run-metrics';
+import type { GroupOutcome } from '../../lib/core/types';
 import { keyReport } from '../support/fakes';
 
 const key = (usable: boolean) => keyReport({ usable });

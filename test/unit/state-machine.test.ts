@@ -7,7 +7,7 @@
  */
 import validateAsl from 'asl-validator';
 import fc from 'fast-check';
-import { METRICS_NAMESPACE, SWEEP_METRIC_NAMES } from '../../lib/run-metrics';
+import { METRICS_NAMESPACE, SWEEP_METRIC_NAMES } from '../../lib/core/run-metrics';
 import type { JsonObject } from '../support/cfn-stack';
 import { asList, isObject, Stack, statementsOf, TEST_PLACE } from '../support/cfn-stack';
 import { aloneRunning, type FakeExecution, fakeSweepServices } from '../support/fake-sweep-services';

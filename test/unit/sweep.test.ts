@@ -1,9 +1,9 @@
-import { EventError } from '../../lib/errors';
-import { parseEvent } from '../../lib/event';
-import { buildReport } from '../../lib/report';
+import { EventError } from '../../lib/core/errors';
+import { parseEvent } from '../../lib/core/event';
+import { buildReport } from '../../lib/core/report';
+import { mergeSweep, parseSweepState, SWEEP_GROUPS_MAX_BYTES } from '../../lib/core/sweep';
+import type { GroupOutcome, Report } from '../../lib/core/types';
 import { runRemediation, type SweepContinuation } from '../../lib/run/run-request';
-import { mergeSweep, parseSweepState, SWEEP_GROUPS_MAX_BYTES } from '../../lib/sweep';
-import type { GroupOutcome, Report } from '../../lib/types';
 import { ACCOUNT, baseConfig, createFakePorts, group, KEY_ARN, keyReport } from '../support/fakes';
 
 const KEY = keyReport();

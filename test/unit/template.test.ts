@@ -16,14 +16,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import { loadConfig } from '../../lib/config';
-import { assessPolicyScope, buildLogsPolicyStatement, parseKeyPolicy } from '../../lib/key-policy';
+import { loadConfig } from '../../lib/core/config';
+import { assessPolicyScope, buildLogsPolicyStatement, parseKeyPolicy } from '../../lib/core/key-policy';
 import {
   METRICS_NAMESPACE,
   REALTIME_METRIC_NAMES,
   RUN_METRIC_NAMES,
   SWEEP_METRIC_NAMES,
-} from '../../lib/run-metrics';
+} from '../../lib/core/run-metrics';
 import { cfnLint } from '../support/cfn-lint';
 import {
   asList,

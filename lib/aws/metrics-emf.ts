@@ -3,7 +3,7 @@
  * Powertools Metrics. EMF goes to the function's log; no API call and no IAM action.
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { MetricsPort } from './ports';
+import type { MetricsPort } from '../core/ports';
 
 export function createMetricsAdapter(metrics: Metrics): MetricsPort {
   return {
