@@ -213,7 +213,7 @@ export async function runRemediation(
     finishedAt: ports.now(),
     complete: scanError === undefined && stoppedAt === undefined,
     ...(stoppedAt ? { resumeToken: encodeResumeToken(stoppedAt) } : {}),
-    key: policyDenied ? { ...keyReport, policyFix: key.policyFix } : keyReport,
+    key: policyDenied && key.policyFix ? { ...keyReport, policyFix: key.policyFix } : keyReport,
     alreadyEncrypted,
     outcomes,
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
