@@ -448,6 +448,7 @@ describe('assessPolicyScope judges conditions against the request CloudWatch Log
       [
         logsStatement({
           Condition: {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
             ArnLike: { [LOGS_ARN_CONTEXT_KEY]: 'arn:aws:logs:us-east-1:${aws:SourceAccount}:log-group:*' },
           },
         }),
