@@ -247,21 +247,22 @@ function ipv4(text: string): number | undefined {
   return parts.reduce((n, p) => n * 256 + Number(p), 0);
 }
 
-function ipMatches(actual: string, cidr: string): boolean {
+function ipMatches(actual: string, cidr: string): boolean | undefined {
   const [base = '', bits = '32'] = cidr.split('/');
   const [a, b, n] = [ipv4(actual), ipv4(base), Number(bits)];
-  if (a === undefined || b === undefined || !Number.isInteger(n) || n < 0 || n > 32) return false;
+  if (a === undefined || b === undefined || !Number.isInteger(n) || n < 0 || n > 32) return undefined;
   const size = 2 ** (32 - n);
   return Math.floor(a / size) === Math.floor(b / size);
 }
 
-function arnMatches(actual: string, pattern: GlobToken[]): boolean {
+function arnMatches(actual: string, pattern: GlobToken[]): boolean | undefined {
   const [parts, patternParts] = [arnParts(actual), splitArnTokens(pattern)];
-  return !!parts && !!patternParts && patternParts.every((glob, i) => globMatches(glob, parts[i] ?? ''));
+  if (!parts || !patternParts) return undefined;
+  return patternParts.every((glob, i) => globMatches(glob, parts[i] ?? ''));
 }
 
-/** The positive form of the operator: does the request value match this policy value? */
-function valueMatches(operator: BaseOperator, actual: string, pattern: GlobToken[]): boolean {
+/** The positive form of the operator: does the request value match this policy value? Undefined: not comparable. */
+function valueMatches(operator: BaseOperator, actual: string, pattern: GlobToken[]): boolean | undefined {
   const expected = literal(pattern);
   switch (operator.family) {
     case 'string':
@@ -281,7 +282,7 @@ function valueMatches(operator: BaseOperator, actual: string, pattern: GlobToken
     case 'date': {
       const parse = operator.family === 'numeric' ? toNumber : toDate;
       const [a, e] = [parse(actual), parse(expected)];
-      return a !== undefined && e !== undefined && compareOrder(operator.order ?? 'eq', a, e);
+      return a === undefined || e === undefined ? undefined : compareOrder(operator.order ?? 'eq', a, e);
     }
     case 'null':
       return false;
@@ -292,9 +293,14 @@ function valueMatches(operator: BaseOperator, actual: string, pattern: GlobToken
 // One clause in one world, then over every world
 // ---------------------------------------------------------------------------------------------------------
 
+/**
+ * One clause in one world. Like IAM: a negated operator holds only when every policy value is a clean
+ * non-match, so a value that cannot be compared (an unset variable, a short ARN, a non-number) fails it
+ * either way; an operator without a set operator never holds for a multivalued key.
+ */
 function clauseHolds(
   operator: ParsedOperator,
-  actual: string[] | null,
+  actual: { values: string[]; multivalued: boolean } | null,
   values: string[],
   world: VariableWorld,
 ): boolean {
@@ -302,17 +308,19 @@ function clauseHolds(
     return values.some((v) => (v.toLowerCase() === 'true') === (actual === null));
   }
   if (actual === null) {
-    if (operator.ifExists || operator.set === 'all') return true;
+    if (operator.set === 'all') return true;
     if (operator.set === 'any') return false;
-    return operator.negated;
+    return operator.ifExists || operator.negated;
   }
-  const patterns = values
-    .map((v) => resolveValue(v, operator.family, world))
-    .filter((p): p is GlobToken[] => p !== undefined);
-  const matches = (a: string) => patterns.some((p) => valueMatches(operator, a, p));
-  if (operator.set === 'all') return actual.every((a) => matches(a) !== operator.negated);
-  if (operator.set === 'any') return actual.some((a) => matches(a) !== operator.negated);
-  return actual.some(matches) !== operator.negated;
+  const patterns = values.map((v) => resolveValue(v, operator.family, world));
+  const holds = (a: string) => {
+    const each = patterns.map((p) => (p === undefined ? undefined : valueMatches(operator, a, p)));
+    return operator.negated ? each.every((m) => m === false) : each.some((m) => m === true);
+  };
+  if (operator.set === 'all') return actual.values.every(holds);
+  if (operator.set === 'any') return actual.values.some(holds);
+  const [single] = actual.values;
+  return !actual.multivalued && actual.values.length === 1 && single !== undefined && holds(single);
 }
 
 function worldsOf(fact: KeyFact): (string[] | null)[] {
@@ -348,8 +356,13 @@ export function evaluateClause(
     : [];
   const worlds = combinations([key, ...variableKeys], lookup);
   if (!Array.isArray(worlds)) return { result: 'unknown', unknownKeys: [worlds.unknown] };
+  const multivalued =
+    lookup(key)?.kind === 'present' && (lookup(key) as { multivalued?: boolean }).multivalued === true;
   const outcomes = new Set(
-    worlds.map((world) => clauseHolds(operator, world.get(key.toLowerCase()) ?? null, values, world)),
+    worlds.map((world) => {
+      const actual = world.get(key.toLowerCase()) ?? null;
+      return clauseHolds(operator, actual && { values: actual, multivalued }, values, world);
+    }),
   );
   if (outcomes.size === 1) return { result: outcomes.has(true) ? 'yes' : 'no', unknownKeys: [] };
   const open = [key, ...variableKeys].filter((k) => {
@@ -360,20 +373,23 @@ export function evaluateClause(
 }
 
 /**
- * The policy values as plain text in every world of the variables they use (a value whose variable has no
- * value is dropped, as it matches nothing); `unknown` names a variable nothing is known about. Variable values
+ * The policy values as plain text in every world of the variables they use (undefined for a value whose
+ * variable has no value); `unknown` names a variable nothing is known about. Variable values
  * are assumed free of wildcards, which holds for the keys the request model knows (accounts, regions, ARNs).
  */
-export function resolveVariables(values: string[], lookup: KeyLookup): string[][] | { unknown: string } {
+export function resolveVariables(
+  values: string[],
+  lookup: KeyLookup,
+): (string | undefined)[][] | { unknown: string } {
   const worlds = combinations(
     values.flatMap(variablesIn).map((v) => v.key),
     lookup,
   );
   if (!Array.isArray(worlds)) return worlds;
   return worlds.map((world) =>
-    values.flatMap((value) => {
+    values.map((value) => {
       const tokens = resolveValue(value, 'string', world);
-      return tokens ? [literal(tokens)] : [];
+      return tokens && literal(tokens);
     }),
   );
 }

@@ -356,12 +356,21 @@ function groupClauseScope(
   if (!Array.isArray(worlds)) return 'unknown';
   const scopes = new Set(
     worlds.map((resolved) => {
-      const matched = anyOfScopes(resolved.map((value) => valueScopeOverPrefix(operator, value, prefix)));
-      return operator.negated ? negate(matched) : matched;
+      const comparable = resolved.filter((value): value is string => isComparable(operator, value));
+      const matched = anyOfScopes(comparable.map((value) => valueScopeOverPrefix(operator, value, prefix)));
+      if (!operator.negated) return matched;
+      // A negated operator holds only when every value is a clean non-match.
+      return comparable.length === resolved.length ? negate(matched) : 'none';
     }),
   );
   if (scopes.size === 1) return [...scopes][0] ?? 'none';
   return scopes.has('some') ? 'some' : 'unknown';
+}
+
+/** Whether IAM can compare a request ARN with this policy value at all (a variable unset, a short ARN: no). */
+function isComparable(operator: ParsedOperator, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  return operator.family !== 'arn' || splitArnTokens(compileGlob(value, true)) !== undefined;
 }
 
 interface Clause {

@@ -28,7 +28,7 @@ export interface LogsRequestFacts {
  * - `one-of`: the documentation leaves a few possibilities open; each world is a value list, or null for absent.
  */
 export type KeyFact =
-  | { kind: 'present'; values: string[] }
+  | { kind: 'present'; values: string[]; multivalued?: boolean }
   | { kind: 'absent' }
   | { kind: 'one-of'; worlds: (string[] | null)[] };
 
@@ -176,7 +176,7 @@ export function lookUpLogsRequestKey(key: string, facts: LogsRequestFacts): KeyF
   );
   if (!entry) return undefined;
   const { fact } = entry;
-  if (fact.kind === 'present') return present(...fact.values.map((v) => fill(v, facts)));
+  if (fact.kind === 'present') return { ...fact, values: fact.values.map((v) => fill(v, facts)) };
   if (fact.kind === 'absent') return fact;
   return { kind: 'one-of', worlds: fact.worlds.map((w) => w?.map((v) => fill(v, facts)) ?? null) };
 }

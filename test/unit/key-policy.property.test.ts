@@ -65,7 +65,8 @@ function refClause(operator: string, values: string[], arn: string): boolean {
     case 'ArnLike':
       return values.some((v) => arnLike(v, arn));
     case 'ArnNotLike':
-      return !values.some((v) => arnLike(v, arn));
+      // IAM cannot compare with a pattern of fewer than six parts, which fails a negated operator too.
+      return values.every((v) => v.split(':').length >= 6) && !values.some((v) => arnLike(v, arn));
     default:
       throw new Error(`reference model does not know ${operator}`);
   }

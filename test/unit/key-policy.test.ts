@@ -469,7 +469,7 @@ describe('assessPolicyScope judges conditions against the request CloudWatch Log
       ALL,
     ],
     [
-      'a short ARN pattern under ArnNotLike matches nothing, so the Deny holds',
+      'a short ARN pattern cannot be compared, so ArnNotLike fails and the Deny does not hold',
       [
         docsStatement(),
         {
@@ -481,7 +481,7 @@ describe('assessPolicyScope judges conditions against the request CloudWatch Log
           Condition: { ArnNotLike: { [LOGS_ARN_CONTEXT_KEY]: 'arn:aws:logs:us-east-1:*' } },
         },
       ],
-      none('explicit-deny', 'kms:Encrypt', 'DenyOthers'),
+      ALL,
     ],
     [
       'NotPrincipal naming only IAM principals applies to the service',
