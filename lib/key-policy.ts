@@ -463,14 +463,17 @@ function judgeStatements(
 }
 
 /**
- * "Some statement holds": `yes` for a group when one holds, `no` when none can, `unknown` otherwise. Exact for
- * one group; over a prefix an over-approximation of the outcomes that occur, exact when it is a single one.
+ * "Some statement holds", per group: `yes` when one holds, `no` when none can, `unknown` otherwise. Exact for
+ * one group (every set is a single outcome); over a prefix an over-approximation of the outcomes that occur,
+ * exact when it is a single one.
  */
 function anyHolds(judged: JudgedStatement[]): Outcomes {
   if (judged.some(({ outcomes }) => only(outcomes, 'yes'))) return ONLY_YES;
-  const union = new Set(judged.flatMap(({ outcomes }) => [...outcomes]));
-  if (union.size === 0) return ONLY_NO;
-  return union.has('yes') || union.has('unknown') ? union : ONLY_NO;
+  const result = new Set<Tri>();
+  if (judged.some(({ outcomes }) => outcomes.has('yes'))) result.add('yes');
+  if (judged.some(({ outcomes }) => outcomes.has('unknown'))) result.add('unknown');
+  if (judged.every(({ outcomes }) => outcomes.has('no'))) result.add('no');
+  return result;
 }
 
 interface ActionVerdict {
