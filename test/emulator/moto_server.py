@@ -803,6 +803,9 @@ def caller_is_denied(key: Key, action: str) -> bool:
         if (
             str(statement.get("Effect", "")).lower() == "deny"
             and names_iam_caller
+            # The caller's request context is not modelled, so a conditional Deny (aws:SecureTransport, a data
+            # perimeter) is not applied to it; tests that lock the caller out use an unconditional Deny.
+            and not statement.get("Condition")
             and any(glob_match(a, action, True) for a in as_list(statement.get("Action")))
         ):
             return True
