@@ -73,14 +73,7 @@ export function assessKey(facts: KeyFacts, region: string, account: string): Key
     }
   } else {
     problems.push(...checkKeyMetadata(facts));
-    if (facts.rotationEnabled === false) {
-      warnings.push({
-        code: 'KEY_ROTATION_DISABLED',
-        message: 'Automatic key rotation is off; turn it on with kms:EnableKeyRotation.',
-      });
-    } else if (facts.rotationEnabled === undefined) {
-      warnings.push({ code: 'KEY_ROTATION_UNKNOWN', message: 'The key rotation status could not be read.' });
-    }
+    warnings.push(...rotationWarnings(facts));
     const policy = assessPolicy(facts.policy, logs);
     access = policy.access;
     if (!policy.fixHelps) policyFix = undefined;
@@ -140,6 +133,21 @@ export function checkGroupAgainstPolicy(
       };
     }
   }
+}
+
+function rotationWarnings(facts: Extract<KeyFacts, { found: true }>): Finding<KeyWarningCode>[] {
+  if (facts.rotationEnabled === false) {
+    return [
+      {
+        code: 'KEY_ROTATION_DISABLED',
+        message: 'Automatic key rotation is off; turn it on with kms:EnableKeyRotation.',
+      },
+    ];
+  }
+  if (facts.rotationEnabled === undefined) {
+    return [{ code: 'KEY_ROTATION_UNKNOWN', message: 'The key rotation status could not be read.' }];
+  }
+  return [];
 }
 
 function describeLookupFailure(facts: Extract<KeyFacts, { found: false }>): string {
