@@ -217,15 +217,16 @@ function assessPolicy(
 function judgePolicy(policy: KeyPolicy, logs: LogsContext): PolicyVerdict {
   const principal = logsServicePrincipal(logs.region);
   const scope = assessPolicyScope(policy, logs);
-  const warnings: Finding<KeyWarningCode>[] = [];
-  if (scope.scope === 'unknown' || scope.scope === 'some-groups')
-    warnings.push(...unknownWarning(scope.unknowns, principal));
+  if (scope.scope === 'all-groups') {
+    return { access: { kind: 'all-groups' }, problems: [], warnings: [], fixHelps: true };
+  }
+  const blocker = fixBlocker(policy, logs);
+  const fixHelps = blocker === undefined;
+  const warnings = scope.scope === 'no-groups' ? [] : unknownWarning(scope.unknowns, principal);
   switch (scope.scope) {
-    case 'all-groups':
-      return { access: { kind: 'all-groups' }, problems: [], warnings, fixHelps: true };
     case 'unknown':
       // As with an unreadable policy: associations are attempted and AWS decides.
-      return { access: { kind: 'unknown' }, problems: [], warnings, fixHelps: true };
+      return { access: { kind: 'unknown' }, problems: [], warnings, fixHelps };
     case 'some-groups':
       warnings.unshift({
         code: 'KEY_POLICY_SCOPED',
@@ -235,28 +236,34 @@ function judgePolicy(policy: KeyPolicy, logs: LogsContext): PolicyVerdict {
         access: { kind: 'per-group', policy, patterns: scope.patterns },
         problems: [],
         warnings,
-        fixHelps: true,
+        fixHelps,
       };
-    case 'no-groups': {
-      const fix = fixBlocker(policy, logs);
+    case 'no-groups':
       return {
         access: { kind: 'no-groups' },
-        problems: [{ code: 'KEY_POLICY_DENIES_LOGS', message: denialMessage(scope, fix, logs) }],
+        problems: [{ code: 'KEY_POLICY_DENIES_LOGS', message: denialMessage(scope, blocker, logs) }],
         warnings,
-        fixHelps: fix === undefined,
+        fixHelps,
       };
-    }
   }
 }
 
-type Blocker = { sid?: string; action: string };
+/** What would still stand in CloudWatch Logs' way once the recommended statement is added. */
+type Blocker = { sid?: string; action: string; certain: boolean };
 
-/** The Deny that would still block CloudWatch Logs once the recommended statement is added, if any. */
+/** Undefined when adding {@link buildLogsPolicyStatement} lets CloudWatch Logs in for every group. */
 function fixBlocker(policy: KeyPolicy, logs: LogsContext): Blocker | undefined {
   const fixed = { statements: [...policy.statements, buildLogsPolicyStatement(logs)] };
   const after = assessPolicyScope(fixed, logs);
-  if (after.scope !== 'no-groups') return undefined;
-  return after.sid === undefined ? { action: after.action } : { sid: after.sid, action: after.action };
+  if (after.scope === 'all-groups') return undefined;
+  if (after.scope === 'no-groups') return { action: after.action, certain: true, ...sidOf(after.sid) };
+  const openDeny = after.unknowns.find((u) => u.effect === 'Deny');
+  const action = after.scope === 'unknown' ? after.action : 'some actions';
+  return { action, certain: false, ...sidOf(openDeny?.sid) };
+}
+
+function sidOf(sid: string | undefined): { sid?: string } {
+  return sid === undefined ? {} : { sid };
 }
 
 function denialMessage(
@@ -271,9 +278,9 @@ function denialMessage(
     return `The key policy explicitly denies ${principal} the action ${scope.action} (${deny(scope.sid)}); adding an Allow cannot fix that.`;
   }
   const missing = `The key policy does not allow ${principal} the action ${scope.action} for any log group in ${logs.account} ${logs.region}.`;
-  if (blocker)
-    return `${missing} Adding an Allow would not help: ${deny(blocker.sid)} still denies ${blocker.action}.`;
-  return `${missing} Add the statement in policyFix.`;
+  if (!blocker) return `${missing} Add the statement in policyFix.`;
+  const verb = blocker.certain ? 'still denies' : 'may still deny';
+  return `${missing} Adding an Allow would not be enough: ${deny(blocker.sid)} ${verb} ${blocker.action}.`;
 }
 
 function unknownWarning(unknowns: UnknownCondition[], principal: string): Finding<KeyWarningCode>[] {

@@ -189,6 +189,20 @@ describe('assessKey', () => {
     ]);
   });
 
+  it('offers no policyFix when a Deny may still block it, and names that Deny', () => {
+    const mayDeny = {
+      Sid: 'OfficeOnly',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'kms:*',
+      Resource: '*',
+      Condition: { NotIpAddress: { 'aws:SourceIp': '192.0.2.0/24' } },
+    };
+    const assessment = assessKey(withPolicy(ROOT_STATEMENT, mayDeny), REGION, ACCOUNT);
+    expect(assessment.report.policyFix).toBeUndefined();
+    expect(assessment.report.problems[0]?.message).toMatch(/Deny statement OfficeOnly may still deny/);
+  });
+
   it('offers the policyFix when adding it would let CloudWatch Logs in', () => {
     const assessment = assessKey(withPolicy(ROOT_STATEMENT), REGION, ACCOUNT);
     expect(assessment.report.policyFix).toBeDefined();
