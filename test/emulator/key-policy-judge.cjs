@@ -17,7 +17,14 @@ const readline = require('node:readline');
 const { runUnsafeSimulation } = require('@cloud-copilot/iam-simulate');
 
 // What CloudWatch Logs needs from the key for a log group.
-const ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'];
+const ACTIONS = [
+  'kms:Encrypt',
+  'kms:Decrypt',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:GenerateDataKey',
+  'kms:DescribeKey',
+];
 
 /** The request context of CloudWatch Logs' own call to KMS for the group (its service principal, over TLS). */
 function requestContext(region, groupArn) {
@@ -52,7 +59,12 @@ function allowed(policy, { region, account, keyArn, groupArn }) {
           identityPolicies: [],
           serviceControlPolicies: [],
           resourceControlPolicies: [],
-          resourcePolicy: { __validated: true, policyDocument: policy, metadata: { name: 'key-policy' }, errors: [] },
+          resourcePolicy: {
+            __validated: true,
+            policyDocument: policy,
+            metadata: { name: 'key-policy' },
+            errors: [],
+          },
         },
         {},
       ) === 'Allowed',
@@ -64,7 +76,7 @@ function answer(line) {
     const request = JSON.parse(line);
     return { allowed: allowed(JSON.parse(request.policy), request) };
   } catch (error) {
-    return { error: String(error && error.message ? error.message : error) };
+    return { error: String(error?.message ?? error) };
   }
 }
 
