@@ -11,7 +11,7 @@
  * - `…IfExists` is true when the key is missing; `Null: true` means "missing";
  * - `ForAllValues:` is true for a missing key, `ForAnyValue:` false;
  * - policy variables (`${aws:SourceAccount}`, `${key, 'default'}`, `${*}`) work in String and Arn operators only;
- * - `Arn*` compare the six colon-separated parts one by one, so a pattern with fewer parts matches nothing.
+ * - `Arn*` compare the six colon-separated parts one by one; a pattern with fewer than five cannot be compared.
  */
 import type { KeyFact } from './logs-request-context';
 
@@ -70,13 +70,18 @@ export function globMatches(glob: GlobToken[], input: string): boolean {
   return globStates(glob, input).has(glob.length);
 }
 
-/** Split tokens at literal colons into the six ARN parts (the sixth keeps its colons); undefined if fewer. */
+/**
+ * Split tokens at literal colons into the six ARN parts (the sixth keeps its colons). A pattern with five parts
+ * gets an empty sixth, as the oracle reads `arn:aws:logs:us-east-1:*` (AWS does not document the case); one
+ * with fewer is undefined: it cannot be compared with an ARN at all.
+ */
 export function splitArnTokens(tokens: GlobToken[]): GlobToken[][] | undefined {
   const parts: GlobToken[][] = [[]];
   for (const token of tokens) {
     if (token.kind === 'char' && token.char === ':' && parts.length < 6) parts.push([]);
     else parts[parts.length - 1]?.push(token);
   }
+  if (parts.length === 5) parts.push([]);
   return parts.length === 6 ? parts : undefined;
 }
 

@@ -499,6 +499,9 @@ def usable_key_for_group(self: LogsResponse, kms_key_id: str, group: LogGroup) -
     key = kms_backends[account][region].keys.get(key_id)
     if key is None:
         raise key_not_usable(group.arn)
+    # Ask the judge (a round trip to Node) before reading the key's state, so that a key disabled meanwhile
+    # is still seen; the errors keep AWS's order below.
+    policy_allows = logs_may_use_key(key, self.region, group.arn)
     if key.key_state != "Enabled":
         raise logs_exceptions.InvalidParameterException(
             f"KMS key '{key.arn}' cannot be associated: its key state is {key.key_state}, it must be Enabled."
@@ -509,7 +512,7 @@ def usable_key_for_group(self: LogsResponse, kms_key_id: str, group: LogGroup) -
             f"(KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT); this key has KeySpec {key.key_spec} and "
             f"KeyUsage {key.key_usage}."
         )
-    if not logs_may_use_key(key, self.region, group.arn):
+    if not policy_allows:
         raise key_not_usable(group.arn)
     return key
 

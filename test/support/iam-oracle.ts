@@ -62,17 +62,19 @@ export function oracleAllowsInWorld(original: object, ctx: LogsContext, context:
 
 /**
  * Second quirk worked around: the oracle splits an Arn* pattern at its colons before it fills policy variables
- * in, so `arn:aws:logs:${aws:RequestedRegion}:…` falls apart at the colon inside the variable's name and
- * never matches. IAM documents policy variables for ARN operators, so the harness fills in the variables that
- * have a value in this world itself (plain text substitution); a variable without a value is left for the
- * oracle, which then cannot compare the pattern, as IAM cannot either.
+ * in, so `arn:aws:logs:${aws:RequestedRegion}:…` falls apart at the colon inside the variable's name: it never
+ * matches, and under ArnNotLike it even holds. IAM documents policy variables for ARN operators, so the harness
+ * fills in the variables that have a value in this world itself (plain text substitution), and renames one
+ * without a value to a colon-free name that is not in the context either, which the oracle then treats as an
+ * unset variable (the comparison fails, negated or not), as it does in String operators.
  */
 function withArnVariablesFilled(policy: object, context: Context): object {
   const values = new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), [v].flat()[0] ?? '']));
+  const unset = '$' + '{unsetvariable}';
   const fill = (value: unknown) =>
     String(value).replace(
       /\$\{([^},]+)\}/g,
-      (whole, key: string) => values.get(key.trim().toLowerCase()) ?? whole,
+      (_whole, key: string) => values.get(key.trim().toLowerCase()) ?? unset,
     );
   const copy = structuredClone(policy) as { Statement?: unknown };
   for (const statement of [copy.Statement ?? []].flat() as {

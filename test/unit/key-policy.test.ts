@@ -478,10 +478,25 @@ describe('assessPolicyScope judges conditions against the request CloudWatch Log
           Principal: '*',
           Action: 'kms:*',
           Resource: '*',
-          Condition: { ArnNotLike: { [LOGS_ARN_CONTEXT_KEY]: 'arn:aws:logs:us-east-1:*' } },
+          Condition: { ArnNotLike: { [LOGS_ARN_CONTEXT_KEY]: 'arn:aws:logs:*' } },
         },
       ],
       ALL,
+    ],
+    [
+      'a five-part ARN pattern is read with an empty sixth part, so ArnNotLike holds and the Deny applies',
+      [
+        docsStatement(),
+        {
+          Sid: 'DenyOthers',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'kms:*',
+          Resource: '*',
+          Condition: { ArnNotLike: { [LOGS_ARN_CONTEXT_KEY]: 'arn:aws:logs:us-east-1:*' } },
+        },
+      ],
+      none('explicit-deny', 'kms:Encrypt', 'DenyOthers'),
     ],
     [
       'NotPrincipal naming only IAM principals applies to the service',
