@@ -11,8 +11,9 @@ import {
   type KeyPolicy,
   type LogsContext,
   logsServicePrincipal,
+  type PolicyScope,
   parseKeyPolicy,
-  unevaluatedConditionKeys,
+  type UnknownCondition,
 } from './key-policy';
 import type { Finding, KeyFacts, KeyProblemCode, KeyReport, KeyWarningCode, PolicyStatement } from './types';
 
@@ -21,7 +22,7 @@ export type GroupPolicyAccess =
   | { kind: 'all-groups' }
   | { kind: 'per-group'; policy: KeyPolicy; patterns: string[] }
   | { kind: 'no-groups' }
-  /** GetKeyPolicy was denied: try the association and let AWS decide. */
+  /** The policy could not be read, or its verdict hangs on unknown keys alike for every group: AWS decides. */
   | { kind: 'unknown' };
 
 export interface KeyAssessment {
@@ -30,8 +31,11 @@ export interface KeyAssessment {
   keyArn: string | undefined;
   access: GroupPolicyAccess;
   logs: LogsContext;
-  /** The statement to add to the key policy, when the policy does not let CloudWatch Logs in. */
-  policyFix: PolicyStatement;
+  /**
+   * The statement to add to the key policy when the policy does not let CloudWatch Logs in; undefined when
+   * adding it would not help (a Deny still blocks).
+   */
+  policyFix: PolicyStatement | undefined;
   report: KeyReport;
 }
 
@@ -52,7 +56,7 @@ export function assessKey(facts: KeyFacts, region: string, account: string): Key
     region,
     account,
   };
-  const policyFix = buildLogsPolicyStatement(logs);
+  let policyFix: PolicyStatement | undefined = buildLogsPolicyStatement(logs);
   let access: GroupPolicyAccess = { kind: 'no-groups' };
 
   const keyRegion = keyArn?.region ?? requestedArn?.region;
@@ -75,22 +79,16 @@ export function assessKey(facts: KeyFacts, region: string, account: string): Key
     }
   } else {
     problems.push(...checkKeyMetadata(facts));
-    if (facts.rotationEnabled === false) {
-      warnings.push({
-        code: 'KEY_ROTATION_DISABLED',
-        message: 'Automatic key rotation is off; turn it on with kms:EnableKeyRotation.',
-      });
-    } else if (facts.rotationEnabled === undefined) {
-      warnings.push({ code: 'KEY_ROTATION_UNKNOWN', message: 'The key rotation status could not be read.' });
-    }
+    warnings.push(...rotationWarnings(facts));
     const policy = assessPolicy(facts.policy, logs);
     access = policy.access;
+    if (!policy.fixHelps) policyFix = undefined;
     problems.push(...policy.problems);
     warnings.push(...policy.warnings);
   }
 
   const usable = problems.every((p) => NON_BLOCKING.has(p.code));
-  const showFix = problems.some((p) => p.code === 'KEY_POLICY_DENIES_LOGS');
+  const showFix = policyFix !== undefined && problems.some((p) => p.code === 'KEY_POLICY_DENIES_LOGS');
   return {
     usable,
     keyArn: facts.found ? facts.arn : undefined,
@@ -129,7 +127,8 @@ export function checkGroupAgainstPolicy(
       };
     case 'per-group': {
       const verdict = evaluateGroupAccess(access.policy, logs, logGroupArn);
-      if (verdict.allowed) return { allowed: true };
+      // An open verdict is left to AWS, like an unreadable policy.
+      if (verdict.allowed === true || verdict.allowed === 'unknown') return { allowed: true };
       const why =
         verdict.reason === 'explicit-deny'
           ? `an explicit Deny${verdict.sid ? ` (${verdict.sid})` : ''} of ${verdict.action}`
@@ -140,6 +139,21 @@ export function checkGroupAgainstPolicy(
       };
     }
   }
+}
+
+function rotationWarnings(facts: Extract<KeyFacts, { found: true }>): Finding<KeyWarningCode>[] {
+  if (facts.rotationEnabled === false) {
+    return [
+      {
+        code: 'KEY_ROTATION_DISABLED',
+        message: 'Automatic key rotation is off; turn it on with kms:EnableKeyRotation.',
+      },
+    ];
+  }
+  if (facts.rotationEnabled === undefined) {
+    return [{ code: 'KEY_ROTATION_UNKNOWN', message: 'The key rotation status could not be read.' }];
+  }
+  return [];
 }
 
 function describeLookupFailure(facts: Extract<KeyFacts, { found: false }>): string {
@@ -177,60 +191,114 @@ function checkKeyMetadata(facts: Extract<KeyFacts, { found: true }>): Finding<Ke
   return problems;
 }
 
+interface PolicyVerdict {
+  access: GroupPolicyAccess;
+  problems: Finding<KeyProblemCode>[];
+  warnings: Finding<KeyWarningCode>[];
+  /** False when adding {@link buildLogsPolicyStatement} would still not let CloudWatch Logs in. */
+  fixHelps: boolean;
+}
+
 function assessPolicy(
   policyFacts: Extract<KeyFacts, { found: true }>['policy'],
   logs: LogsContext,
-): { access: GroupPolicyAccess; problems: Finding<KeyProblemCode>[]; warnings: Finding<KeyWarningCode>[] } {
-  const principal = logsServicePrincipal(logs.region);
-  const unreadable = (detail: string) => ({
-    access: { kind: 'unknown' } as const,
+): PolicyVerdict {
+  const unreadable = (detail: string): PolicyVerdict => ({
+    access: { kind: 'unknown' },
     problems: [
       {
-        code: 'KEY_POLICY_UNREADABLE' as const,
+        code: 'KEY_POLICY_UNREADABLE',
         message: `The key policy could not be read (${detail}); associations are attempted and their errors diagnosed.`,
       },
     ],
     warnings: [],
+    fixHelps: true,
   });
   if (!policyFacts.readable) return unreadable(`${policyFacts.errorCode}: ${policyFacts.message}`);
   const parsed = parseKeyPolicy(policyFacts.document);
   if (!parsed.ok) return unreadable(parsed.message);
+  return judgePolicy(parsed.policy, logs);
+}
 
-  const warnings: Finding<KeyWarningCode>[] = [];
-  const unevaluated = unevaluatedConditionKeys(parsed.policy, logs);
-  if (unevaluated.length > 0) {
-    warnings.push({
-      code: 'KEY_POLICY_CONDITION_UNEVALUATED',
-      message: `The key policy has conditions on ${unevaluated.join(', ')}, assumed to be met for ${principal}.`,
-    });
+function judgePolicy(policy: KeyPolicy, logs: LogsContext): PolicyVerdict {
+  const principal = logsServicePrincipal(logs.region);
+  const scope = assessPolicyScope(policy, logs);
+  if (scope.scope === 'all-groups') {
+    return { access: { kind: 'all-groups' }, problems: [], warnings: [], fixHelps: true };
   }
-  const scope = assessPolicyScope(parsed.policy, logs);
+  const blocker = fixBlocker(policy, logs);
+  const fixHelps = blocker === undefined;
+  const warnings = scope.scope === 'no-groups' ? [] : unknownWarning(scope.unknowns, principal);
   switch (scope.scope) {
-    case 'all-groups':
-      return { access: { kind: 'all-groups' }, problems: [], warnings };
+    case 'unknown':
+      // As with an unreadable policy: associations are attempted and AWS decides.
+      return { access: { kind: 'unknown' }, problems: [], warnings, fixHelps };
     case 'some-groups':
-      warnings.push({
+      warnings.unshift({
         code: 'KEY_POLICY_SCOPED',
         message: `The key policy lets ${principal} use the key only for some log groups (${scope.patterns.join(', ') || 'see the policy'}); the others are skipped.`,
       });
       return {
-        access: { kind: 'per-group', policy: parsed.policy, patterns: scope.patterns },
+        access: { kind: 'per-group', policy, patterns: scope.patterns },
         problems: [],
         warnings,
+        fixHelps,
       };
     case 'no-groups':
       return {
         access: { kind: 'no-groups' },
-        problems: [
-          {
-            code: 'KEY_POLICY_DENIES_LOGS',
-            message:
-              scope.reason === 'explicit-deny'
-                ? `The key policy explicitly denies ${principal} the action ${scope.action}.`
-                : `The key policy does not allow ${principal} the action ${scope.action} for any log group in ${logs.account} ${logs.region}. Add the statement in policyFix.`,
-          },
-        ],
+        problems: [{ code: 'KEY_POLICY_DENIES_LOGS', message: denialMessage(scope, blocker, logs) }],
         warnings,
+        fixHelps,
       };
   }
+}
+
+/** What would still stand in CloudWatch Logs' way once the recommended statement is added. */
+type Blocker = { sid?: string; action: string; certain: boolean };
+
+/** Undefined when adding {@link buildLogsPolicyStatement} lets CloudWatch Logs in for every group. */
+function fixBlocker(policy: KeyPolicy, logs: LogsContext): Blocker | undefined {
+  const fixed = { statements: [...policy.statements, buildLogsPolicyStatement(logs)] };
+  const after = assessPolicyScope(fixed, logs);
+  if (after.scope === 'all-groups') return undefined;
+  if (after.scope === 'no-groups') return { action: after.action, certain: true, ...sidOf(after.sid) };
+  const openDeny = after.unknowns.find((u) => u.effect === 'Deny');
+  const action = after.scope === 'unknown' ? after.action : 'some actions';
+  return { action, certain: false, ...sidOf(openDeny?.sid) };
+}
+
+function sidOf(sid: string | undefined): { sid?: string } {
+  return sid === undefined ? {} : { sid };
+}
+
+function denialMessage(
+  scope: Extract<PolicyScope, { scope: 'no-groups' }>,
+  blocker: Blocker | undefined,
+  logs: LogsContext,
+): string {
+  const principal = logsServicePrincipal(logs.region);
+  const deny = (sid: string | undefined) =>
+    sid === undefined ? 'a Deny statement' : `the Deny statement ${sid}`;
+  if (scope.reason === 'explicit-deny') {
+    return `The key policy explicitly denies ${principal} the action ${scope.action} (${deny(scope.sid)}); adding an Allow cannot fix that.`;
+  }
+  const missing = `The key policy does not allow ${principal} the action ${scope.action} for any log group in ${logs.account} ${logs.region}.`;
+  if (!blocker) return `${missing} Add the statement in policyFix.`;
+  const verb = blocker.certain ? 'still denies' : 'may still deny';
+  return `${missing} Adding an Allow would not be enough: ${deny(blocker.sid)} ${verb} ${blocker.action}.`;
+}
+
+function unknownWarning(unknowns: UnknownCondition[], principal: string): Finding<KeyWarningCode>[] {
+  if (unknowns.length === 0) return [];
+  const each = unknowns.map(({ effect, sid, keys }) => {
+    const statement = sid === undefined ? `an ${effect} statement without Sid` : `${effect} statement ${sid}`;
+    return `${keys.join(', ')} in ${statement} (${effect === 'Deny' ? 'may deny' : 'may not allow'})`;
+  });
+  return [
+    {
+      code: 'KEY_POLICY_CONDITION_UNEVALUATED',
+      message: `The key policy's verdict for ${principal} hangs on condition keys whose value in its requests is not known: ${each.join('; ')}. Associations are attempted and AWS decides.`,
+    },
+  ];
 }

@@ -11,6 +11,22 @@
  *   prefix `arn:<partition>:logs:<region>:<account>:log-group:`. Each condition then answers `all`, `some`
  *   or `none` of those groups; for a single group only `all` or `none` can come out.
  */
+import {
+  arnParts,
+  compileGlob,
+  evaluateClause,
+  type GlobToken,
+  globMatches,
+  globStates,
+  type KeyLookup,
+  type ParsedOperator,
+  parseOperator,
+  resolveVariables,
+  splitArnTokens,
+  type Tri,
+  variableKeys,
+} from './iam-condition';
+import { isGroupDependentKey, lookUpLogsRequestKey } from './logs-request-context';
 import type { PolicyStatement } from './types';
 
 /** The actions the policy statement must allow, as the AWS docs write them (recommend these in a fix). */
@@ -63,17 +79,30 @@ export function logGroupArnPrefix(ctx: LogsContext): string {
   return `arn:${ctx.partition}:logs:${ctx.region}:${ctx.account}:log-group:`;
 }
 
-/** Verdict for one group ARN (without trailing ':*'). */
+/** A statement whose outcome hangs on condition keys the request model does not know. */
+export interface UnknownCondition {
+  effect: PolicyStatement['Effect'];
+  sid?: string;
+  keys: string[];
+}
+
+/**
+ * Verdict for one group ARN (without trailing ':*'). `unknown`: no statement surely denies, but the outcome
+ * hangs on keys the request model cannot know (an open Deny "may deny", an open Allow "may allow").
+ */
 export type GroupAccess =
   | { allowed: true }
-  | { allowed: false; reason: 'no-allow' | 'explicit-deny'; action: string; sid?: string };
+  | { allowed: false; reason: 'no-allow' | 'explicit-deny'; action: string; sid?: string }
+  | { allowed: 'unknown'; action: string; unknowns: UnknownCondition[] };
 
 /** Key-level verdict, used once per run. */
 export type PolicyScope =
   /** Every group in the context's account and region is allowed. */
   | { scope: 'all-groups' }
   /** Conditions scope the grant: decide per group with {@link evaluateGroupAccess}. `patterns` are for messages. */
-  | { scope: 'some-groups'; patterns: string[] }
+  | { scope: 'some-groups'; patterns: string[]; unknowns: UnknownCondition[] }
+  /** Every group alike hangs on keys the request model does not know: AWS decides. */
+  | { scope: 'unknown'; action: string; unknowns: UnknownCondition[] }
   /** No group of the account and region can be allowed; `action` is the first required action that fails. */
   | { scope: 'no-groups'; reason: 'no-allow' | 'explicit-deny'; action: string; sid?: string };
 
@@ -179,74 +208,6 @@ function parseConditionValues(raw: unknown, where: string): string | string[] {
   };
   return Array.isArray(raw) ? raw.map(scalar) : scalar(raw);
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Globs: IAM's `*` (any run of characters) and `?` (exactly one character), run as a small NFA so the same
-// code answers "does this string match?" and "can the pattern match some string starting with this prefix?".
-// ---------------------------------------------------------------------------------------------------------
-
-type GlobToken = { kind: 'star' } | { kind: 'one' } | { kind: 'char'; char: string };
-
-/** How many groups of a set a condition (or statement) covers. */
-type Scope = 'all' | 'some' | 'none';
-
-/** With `wildcards` false every character is literal, which makes a glob an exact comparison. */
-function compileGlob(pattern: string, wildcards: boolean): GlobToken[] {
-  return [...pattern].map((char): GlobToken => {
-    if (wildcards && char === '*') return { kind: 'star' };
-    if (wildcards && char === '?') return { kind: 'one' };
-    return { kind: 'char', char };
-  });
-}
-
-/** A star may match nothing, so reaching it also reaches the token after it. */
-function withSkippedStars(glob: GlobToken[], states: Iterable<number>): Set<number> {
-  const closed = new Set<number>();
-  for (let state of states) {
-    closed.add(state);
-    while (glob[state]?.kind === 'star') closed.add(++state);
-  }
-  return closed;
-}
-
-/** The glob positions reachable after consuming `input` from the start. */
-function globStates(glob: GlobToken[], input: string): Set<number> {
-  let states = withSkippedStars(glob, [0]);
-  for (const char of input) {
-    const next: number[] = [];
-    for (const state of states) {
-      const token = glob[state];
-      if (token?.kind === 'star') next.push(state);
-      else if (token?.kind === 'one' || (token?.kind === 'char' && token.char === char)) next.push(state + 1);
-    }
-    states = withSkippedStars(glob, next);
-    if (states.size === 0) break;
-  }
-  return states;
-}
-
-function globMatches(glob: GlobToken[], input: string): boolean {
-  return globStates(glob, input).has(glob.length);
-}
-
-/**
- * How many of the strings `prefix + anything` the glob matches. Exact for `none` (any position still
- * reachable can be completed), and `all` when a trailing run of stars is reachable; anything else is `some`.
- */
-function globScopeOverPrefix(glob: GlobToken[], prefix: string): Scope {
-  const states = globStates(glob, prefix);
-  if (states.size === 0) return 'none';
-  const acceptsAnyRest = [...states].some(
-    (state) => state < glob.length && glob.slice(state).every((token) => token.kind === 'star'),
-  );
-  return acceptsAnyRest ? 'all' : 'some';
-}
-
-/** IAM actions compare case-insensitively and allow wildcards (`kms:*`, `kms:Encrypt*`, `KMS:decrypt`). */
-function actionMatches(pattern: string, action: string): boolean {
-  return globMatches(compileGlob(pattern.toLowerCase(), true), action.toLowerCase());
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Principal, action and resource
 // ---------------------------------------------------------------------------------------------------------
@@ -295,6 +256,11 @@ function appliesToResource(statement: PolicyStatement): boolean {
   return !toList(statement.NotResource).some((pattern) => /^\*+$/.test(pattern));
 }
 
+/** IAM actions compare case-insensitively and allow wildcards (`kms:*`, `kms:Encrypt*`, `KMS:decrypt`). */
+function actionMatches(pattern: string, action: string): boolean {
+  return globMatches(compileGlob(pattern.toLowerCase(), true), action.toLowerCase());
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Conditions
 // ---------------------------------------------------------------------------------------------------------
@@ -302,91 +268,17 @@ function appliesToResource(statement: PolicyStatement): boolean {
 /** The log groups a question is about: one ARN, or every ARN that starts with a prefix. */
 type GroupSet = { kind: 'one'; arn: string } | { kind: 'prefix'; prefix: string };
 
-/** How a string condition operator compares the context value with one policy value. */
-interface Comparison {
-  wildcards: boolean;
-  ignoreCase: boolean;
-  /** Compare the six colon-separated ARN components one by one, the sixth being the rest. */
-  arn: boolean;
-}
+/** How many groups of a set a group-dependent clause covers. */
+type Scope = 'all' | 'some' | 'none';
 
-type ParsedOperator =
-  | { kind: 'compare'; comparison: Comparison; negated: boolean }
-  | { kind: 'null' }
-  /** Bool, Numeric*, Date*, IpAddress, Binary*, unknown names: a log group ARN never satisfies them. */
-  | { kind: 'unsupported' };
+/** Which outcomes occur among the groups of a set; for one group, exactly one does. */
+type Outcomes = ReadonlySet<Tri>;
 
-const STRING_EQUALS: Comparison = { wildcards: false, ignoreCase: false, arn: false };
-const STRING_EQUALS_IGNORE_CASE: Comparison = { wildcards: false, ignoreCase: true, arn: false };
-const STRING_LIKE: Comparison = { wildcards: true, ignoreCase: false, arn: false };
-// ArnEquals and ArnLike are the same operator in IAM: both glob-match each ARN component, so
-// ArnEquals accepts wildcards too.
-const ARN_LIKE: Comparison = { wildcards: true, ignoreCase: false, arn: true };
+const ONLY_YES: Outcomes = new Set(['yes']);
+const ONLY_NO: Outcomes = new Set(['no']);
 
-const COMPARE_OPERATORS: Record<string, { comparison: Comparison; negated: boolean }> = {
-  stringequals: { comparison: STRING_EQUALS, negated: false },
-  stringnotequals: { comparison: STRING_EQUALS, negated: true },
-  stringequalsignorecase: { comparison: STRING_EQUALS_IGNORE_CASE, negated: false },
-  stringnotequalsignorecase: { comparison: STRING_EQUALS_IGNORE_CASE, negated: true },
-  stringlike: { comparison: STRING_LIKE, negated: false },
-  stringnotlike: { comparison: STRING_LIKE, negated: true },
-  arnequals: { comparison: ARN_LIKE, negated: false },
-  arnlike: { comparison: ARN_LIKE, negated: false },
-  arnnotequals: { comparison: ARN_LIKE, negated: true },
-  arnnotlike: { comparison: ARN_LIKE, negated: true },
-};
-
-function parseOperator(name: string): ParsedOperator {
-  // The encryption context key is single-valued, so ForAnyValue:/ForAllValues: change nothing; and it is
-  // always present in CloudWatch Logs' requests, so ...IfExists changes nothing either.
-  const base = name
-    .replace(/^for(any|all)values?:/i, '')
-    .replace(/ifexists$/i, '')
-    .toLowerCase();
-  if (base === 'null') return { kind: 'null' };
-  const known = COMPARE_OPERATORS[base];
-  return known ? { kind: 'compare', ...known } : { kind: 'unsupported' };
-}
-
-function isLogsArnKey(key: string): boolean {
-  // IAM condition key names are case-insensitive.
-  return key.toLowerCase() === LOGS_ARN_CONTEXT_KEY.toLowerCase();
-}
-
-/** Split an ARN into its six components, the sixth being the rest; undefined when it has fewer. */
-function arnComponents(arn: string): string[] | undefined {
-  const parts = arn.split(':');
-  if (parts.length < 6) return undefined;
-  return [...parts.slice(0, 5), parts.slice(5).join(':')];
-}
-
-/**
- * How many groups of `groups` one policy value matches under `comparison`. The group set is cut into
- * components the same way as the pattern: all but the last must match exactly, the last is a prefix
- * (or, for one group, the whole last component).
- */
-function valueScope(comparison: Comparison, value: string, groups: GroupSet): Scope {
-  const fold = (text: string) => (comparison.ignoreCase ? text.toLowerCase() : text);
-  const split = (text: string) => (comparison.arn ? arnComponents(text) : [text]);
-  const patternParts = split(fold(value));
-  const groupParts = split(fold(groups.kind === 'one' ? groups.arn : groups.prefix));
-  // An ARN pattern with fewer than six components matches no ARN.
-  if (!patternParts || !groupParts) return 'none';
-  const globs = patternParts.map((part) => compileGlob(part, comparison.wildcards));
-  const last = globs.length - 1;
-  for (let i = 0; i < last; i++) {
-    if (!globMatches(globs[i] ?? [], groupParts[i] ?? '')) return 'none';
-  }
-  const lastGlob = globs[last] ?? [];
-  const lastGroupPart = groupParts[last] ?? '';
-  if (groups.kind === 'one') return globMatches(lastGlob, lastGroupPart) ? 'all' : 'none';
-  return globScopeOverPrefix(lastGlob, lastGroupPart);
-}
-
-/** Scope of "any of": `all` when one covers everything, `none` when all cover nothing. */
-function anyOf(scopes: Scope[]): Scope {
-  if (scopes.includes('all')) return 'all';
-  return scopes.every((scope) => scope === 'none') ? 'none' : 'some';
+function only(outcomes: Outcomes, value: Tri): boolean {
+  return outcomes.size === 1 && outcomes.has(value);
 }
 
 /** Scope of "all of": `none` when one covers nothing, `all` when all cover everything. */
@@ -395,37 +287,151 @@ function allOf(scopes: Scope[]): Scope {
   return scopes.every((scope) => scope === 'all') ? 'all' : 'some';
 }
 
+function anyOfScopes(scopes: Scope[]): Scope {
+  if (scopes.includes('all')) return 'all';
+  return scopes.every((scope) => scope === 'none') ? 'none' : 'some';
+}
+
 function negate(scope: Scope): Scope {
   if (scope === 'all') return 'none';
   return scope === 'none' ? 'all' : 'some';
 }
 
-/** One `operator: { kms:EncryptionContext:aws:logs:arn: values }` clause: values OR, negated operators NOT any. */
-function clauseScope(operatorName: string, values: string[], groups: GroupSet): Scope {
-  const operator = parseOperator(operatorName);
-  // The key is always present, so `Null: false` ("is not null") holds and `Null: true` does not.
-  if (operator.kind === 'null') {
-    return anyOf(values.map((value) => (value.toLowerCase() === 'false' ? 'all' : 'none')));
+/**
+ * How many of the strings `prefix + anything` the glob matches. Exact for `none` (any position still
+ * reachable can be completed), and `all` when a trailing run of stars is reachable; anything else is `some`.
+ */
+function globScopeOverPrefix(glob: GlobToken[], prefix: string): Scope {
+  const states = globStates(glob, prefix);
+  if (states.size === 0) return 'none';
+  const acceptsAnyRest = [...states].some(
+    (state) => state < glob.length && glob.slice(state).every((token) => token.kind === 'star'),
+  );
+  return acceptsAnyRest ? 'all' : 'some';
+}
+
+/**
+ * How many groups with ARNs `prefix + name` one policy value matches. The prefix is cut into parts the
+ * same way as the pattern: all but the last must match exactly, the last is a prefix.
+ */
+function valueScopeOverPrefix(operator: ParsedOperator, value: string, prefix: string): Scope {
+  const ignoreCase = operator.family === 'string-ic';
+  const wildcards = operator.family === 'like' || operator.family === 'arn';
+  const fold = (text: string) => (ignoreCase ? text.toLowerCase() : text);
+  const pattern = compileGlob(fold(value), wildcards);
+  const globs = operator.family === 'arn' ? splitArnTokens(pattern) : [pattern];
+  const parts = operator.family === 'arn' ? arnParts(fold(prefix)) : [fold(prefix)];
+  // An ARN pattern with fewer than six parts matches no ARN.
+  if (!globs || !parts) return 'none';
+  const last = globs.length - 1;
+  for (let i = 0; i < last; i++) {
+    if (!globMatches(globs[i] ?? [], parts[i] ?? '')) return 'none';
   }
-  if (operator.kind === 'unsupported') return 'none';
-  const matched = anyOf(values.map((value) => valueScope(operator.comparison, value, groups)));
-  return operator.negated ? negate(matched) : matched;
+  return globScopeOverPrefix(globs[last] ?? [], parts[last] ?? '');
 }
 
-/** Each clause on the logs ARN key, in policy order. Clauses on other keys are assumed satisfied. */
-function logsArnClauses(statement: PolicyStatement): { operator: string; values: string[] }[] {
+const PREFIX_FAMILIES = new Set(['string', 'string-ic', 'like', 'arn']);
+
+/**
+ * Scope of a clause on the log group key over every group with the prefix. The key is always present and
+ * single-valued, so `…IfExists` and the set operators change nothing; other operator families never match an
+ * ARN the same way for every group, so one sample group answers for all.
+ */
+function groupClauseScope(
+  operatorName: string,
+  values: string[],
+  prefix: string,
+  lookup: KeyLookup,
+): Scope | 'unknown' {
+  const operator = parseOperator(operatorName);
+  if (!operator) return 'unknown';
+  if (!PREFIX_FAMILIES.has(operator.family)) {
+    return evaluateClause(operatorName, LOGS_ARN_CONTEXT_KEY, values, lookup).result === 'yes'
+      ? 'all'
+      : 'none';
+  }
+  // Variables on the group's own ARN differ per group; others are filled in, world by world.
+  if (values.some((v) => v.toLowerCase().includes(`\${${LOGS_ARN_CONTEXT_KEY.toLowerCase()}`))) return 'some';
+  const worlds = resolveVariables(values, lookup);
+  if (!Array.isArray(worlds)) return 'unknown';
+  const scopes = new Set(
+    worlds.map((resolved) => {
+      const comparable = resolved.filter((value): value is string => isComparable(operator, value));
+      const matched = anyOfScopes(comparable.map((value) => valueScopeOverPrefix(operator, value, prefix)));
+      if (!operator.negated) return matched;
+      // A negated operator holds only when every value is a clean non-match.
+      return comparable.length === resolved.length ? negate(matched) : 'none';
+    }),
+  );
+  if (scopes.size === 1) return [...scopes][0] ?? 'none';
+  return scopes.has('some') ? 'some' : 'unknown';
+}
+
+/** Whether IAM can compare a request ARN with this policy value at all (a variable unset, a short ARN: no). */
+function isComparable(operator: ParsedOperator, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  return operator.family !== 'arn' || splitArnTokens(compileGlob(value, true)) !== undefined;
+}
+
+interface Clause {
+  operator: string;
+  key: string;
+  values: string[];
+}
+
+function clausesOf(statement: PolicyStatement): Clause[] {
   return Object.entries(statement.Condition ?? {}).flatMap(([operator, block]) =>
-    Object.entries(block)
-      .filter(([key]) => isLogsArnKey(key))
-      .map(([, values]) => ({ operator, values: toList(values) })),
+    Object.entries(block).map(([key, values]) => ({ operator, key, values: toList(values) })),
   );
 }
 
-/** Operators AND, keys AND: the statement's condition holds for `all`, `some` or `none` of the groups. */
-function conditionScope(statement: PolicyStatement, groups: GroupSet): Scope {
-  return allOf(
-    logsArnClauses(statement).map(({ operator, values }) => clauseScope(operator, values, groups)),
+/** Whether the clause's answer differs from group to group: its key, or a variable in it, is the group's ARN. */
+function dependsOnGroup(clause: Clause): boolean {
+  const variableOnGroup = clause.values.some((v) =>
+    v.toLowerCase().includes(`\${${LOGS_ARN_CONTEXT_KEY.toLowerCase()}`),
   );
+  return isGroupDependentKey(clause.key) || variableOnGroup;
+}
+
+function lookupFor(ctx: LogsContext, groups: GroupSet): KeyLookup {
+  const groupArn = groups.kind === 'one' ? groups.arn : groups.prefix;
+  return (key) => lookUpLogsRequestKey(key, { region: ctx.region, account: ctx.account, groupArn });
+}
+
+interface StatementResult {
+  outcomes: Outcomes;
+  /** Keys whose unknown value leaves the outcome open. */
+  unknownKeys: string[];
+}
+
+/** Conditions AND together: `no` wins, then `unknown`. Group clauses say for how many groups they hold. */
+function conditionResult(statement: PolicyStatement, ctx: LogsContext, groups: GroupSet): StatementResult {
+  const lookup = lookupFor(ctx, groups);
+  const scopes: Scope[] = [];
+  const tris: Tri[] = [];
+  const unknownKeys: string[] = [];
+  for (const clause of clausesOf(statement)) {
+    const perGroup = groups.kind === 'prefix' && dependsOnGroup(clause);
+    const verdict = perGroup
+      ? groupClauseScope(clause.operator, clause.values, groups.prefix, lookup)
+      : evaluateClause(clause.operator, clause.key, clause.values, lookup);
+    if (verdict === 'unknown') {
+      tris.push('unknown');
+      const variables = variableKeys(clause.values);
+      unknownKeys.push(...(variables.length > 0 ? variables : [clause.key]));
+    } else if (typeof verdict === 'string') {
+      scopes.push(verdict);
+    } else {
+      tris.push(verdict.result);
+      unknownKeys.push(...verdict.unknownKeys);
+    }
+  }
+  const rest: Tri = tris.includes('no') ? 'no' : tris.includes('unknown') ? 'unknown' : 'yes';
+  const scope = allOf(scopes);
+  if (rest === 'no' || scope === 'none') return { outcomes: ONLY_NO, unknownKeys: [] };
+  const met: Tri = rest === 'unknown' ? 'unknown' : 'yes';
+  const outcomes: Outcomes = scope === 'all' ? new Set([met]) : new Set([met, 'no']);
+  return { outcomes, unknownKeys: met === 'unknown' ? [...new Set(unknownKeys)] : [] };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -441,127 +447,185 @@ function appliesToLogsAction(statement: PolicyStatement, ctx: LogsContext, actio
   );
 }
 
-function statementScope(
-  statement: PolicyStatement,
+interface JudgedStatement extends StatementResult {
+  statement: PolicyStatement;
+}
+
+function judgeStatements(
+  policy: KeyPolicy,
   ctx: LogsContext,
   action: string,
   groups: GroupSet,
-): Scope {
-  return appliesToLogsAction(statement, ctx, action) ? conditionScope(statement, groups) : 'none';
+): JudgedStatement[] {
+  return policy.statements
+    .filter((statement) => appliesToLogsAction(statement, ctx, action))
+    .map((statement) => ({ statement, ...conditionResult(statement, ctx, groups) }));
 }
 
-interface ActionScopes {
+/**
+ * "Some statement holds", per group: `yes` when one holds, `no` when none can, `unknown` otherwise. Exact for
+ * one group (every set is a single outcome); over a prefix an over-approximation of the outcomes that occur,
+ * exact when it is a single one.
+ */
+function anyHolds(judged: JudgedStatement[]): Outcomes {
+  if (judged.some(({ outcomes }) => only(outcomes, 'yes'))) return ONLY_YES;
+  const result = new Set<Tri>();
+  if (judged.some(({ outcomes }) => outcomes.has('yes'))) result.add('yes');
+  if (judged.some(({ outcomes }) => outcomes.has('unknown'))) result.add('unknown');
+  if (judged.every(({ outcomes }) => outcomes.has('no'))) result.add('no');
+  return result;
+}
+
+interface ActionVerdict {
   action: LogsKmsAction;
-  allow: Scope;
-  deny: Scope;
-  /** The Sid of the first Deny covering every group, if it has one. */
-  denySid?: string;
+  allow: Outcomes;
+  deny: Outcomes;
+  /** The first Deny that holds for every group. */
+  denying?: PolicyStatement;
+  /** Statements left open by unknown keys that can change the verdict. */
+  unknowns: UnknownCondition[];
 }
 
-function actionScopes(
+function openStatements(judged: JudgedStatement[], effect: PolicyStatement['Effect']): UnknownCondition[] {
+  return judged
+    .filter(({ statement, outcomes }) => statement.Effect === effect && outcomes.has('unknown'))
+    .map(({ statement, unknownKeys }) => ({
+      effect,
+      keys: unknownKeys,
+      ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}),
+    }));
+}
+
+function judgeAction(
   policy: KeyPolicy,
   ctx: LogsContext,
   action: LogsKmsAction,
   groups: GroupSet,
-): ActionScopes {
-  const scoped = policy.statements.map((statement) => ({
-    statement,
-    scope: statementScope(statement, ctx, action, groups),
-  }));
-  const ofEffect = (effect: PolicyStatement['Effect']) =>
-    anyOf(scoped.filter(({ statement }) => statement.Effect === effect).map(({ scope }) => scope));
-  const fullDeny = scoped.find(({ statement, scope }) => statement.Effect === 'Deny' && scope === 'all');
-  return { action, allow: ofEffect('Allow'), deny: ofEffect('Deny'), denySid: fullDeny?.statement.Sid };
+): ActionVerdict {
+  const judged = judgeStatements(policy, ctx, action, groups);
+  const allows = judged.filter(({ statement }) => statement.Effect === 'Allow');
+  const denies = judged.filter(({ statement }) => statement.Effect === 'Deny');
+  const [allow, deny] = [anyHolds(allows), anyHolds(denies)];
+  const denying = denies.find(({ outcomes }) => only(outcomes, 'yes'))?.statement;
+  // An open Allow matters only when no Allow surely holds; an open Deny only when something may be allowed.
+  const unknowns = [
+    ...(only(allow, 'yes') ? [] : openStatements(allows, 'Allow')),
+    ...(only(allow, 'no') || denying ? [] : openStatements(denies, 'Deny')),
+  ];
+  return { action, allow, deny, unknowns, ...(denying ? { denying } : {}) };
+}
+
+function judgeActions(policy: KeyPolicy, ctx: LogsContext, groups: GroupSet): ActionVerdict[] {
+  return LOGS_REQUIRED_KMS_ACTIONS.map((action) => judgeAction(policy, ctx, action, groups));
 }
 
 type Failure = { reason: 'no-allow' | 'explicit-deny'; action: string; sid?: string };
 
 /**
- * The first reason no group of `groups` can be allowed. An explicit Deny of any action is reported before
+ * The first reason no group of the set can be allowed. An explicit Deny of any action is reported before
  * a missing Allow, because adding an Allow statement cannot fix it.
  */
-function firstFailure(perAction: ActionScopes[]): Failure | undefined {
-  const denied = perAction.find(({ deny }) => deny === 'all');
+function firstFailure(perAction: ActionVerdict[]): Failure | undefined {
+  const denied = perAction.find(({ denying }) => denying !== undefined);
   if (denied) {
-    const { action, denySid: sid } = denied;
-    return sid === undefined ? { reason: 'explicit-deny', action } : { reason: 'explicit-deny', action, sid };
+    const sid = denied.denying?.Sid;
+    return { reason: 'explicit-deny', action: denied.action, ...(sid !== undefined ? { sid } : {}) };
   }
-  const unallowed = perAction.find(({ allow }) => allow === 'none');
+  const unallowed = perAction.find(({ allow }) => only(allow, 'no'));
   return unallowed ? { reason: 'no-allow', action: unallowed.action } : undefined;
 }
 
-function scopesFor(policy: KeyPolicy, ctx: LogsContext, groups: GroupSet): ActionScopes[] {
-  return LOGS_REQUIRED_KMS_ACTIONS.map((action) => actionScopes(policy, ctx, action, groups));
+function mergeUnknowns(perAction: ActionVerdict[]): UnknownCondition[] {
+  const seen = new Map<string, UnknownCondition>();
+  for (const unknown of perAction.flatMap(({ unknowns }) => unknowns)) {
+    const id = `${unknown.effect}\u0000${unknown.sid ?? ''}\u0000${unknown.keys.join(',')}`;
+    if (!seen.has(id)) seen.set(id, unknown);
+  }
+  return [...seen.values()];
+}
+
+/** When no action fails outright and every outcome is one of `yes`/`unknown` for all groups alike. */
+function uniformlyOpen(perAction: ActionVerdict[]): ActionVerdict | undefined {
+  const uniform = perAction.every(
+    ({ allow, deny }) =>
+      (only(allow, 'yes') || only(allow, 'unknown')) && (only(deny, 'no') || only(deny, 'unknown')),
+  );
+  return uniform
+    ? perAction.find(({ allow, deny }) => only(allow, 'unknown') || only(deny, 'unknown'))
+    : undefined;
 }
 
 /**
  * Whether the key policy lets CloudWatch Logs of `ctx` use the key for the log group `logGroupArn`
  * (a trailing `:*` is ignored). Explicit Deny wins over Allow; every action of
- * {@link LOGS_REQUIRED_KMS_ACTIONS} must be allowed.
+ * {@link LOGS_REQUIRED_KMS_ACTIONS} must be allowed; a verdict that hangs on a key the request model does not
+ * know is `unknown`, naming the statements and keys.
  */
 export function evaluateGroupAccess(policy: KeyPolicy, ctx: LogsContext, logGroupArn: string): GroupAccess {
   // CloudWatch Logs puts the ARN without `:*` in the encryption context; names cannot contain `:`.
   const arn = logGroupArn.endsWith(':*') ? logGroupArn.slice(0, -2) : logGroupArn;
-  // For one group every scope is `all` or `none`, so no failure means every action is allowed.
-  const failure = firstFailure(scopesFor(policy, ctx, { kind: 'one', arn }));
-  return failure ? { allowed: false, ...failure } : { allowed: true };
+  const perAction = judgeActions(policy, ctx, { kind: 'one', arn });
+  const failure = firstFailure(perAction);
+  if (failure) return { allowed: false, ...failure };
+  const open = perAction.find(({ allow, deny }) => only(allow, 'unknown') || only(deny, 'unknown'));
+  return open
+    ? { allowed: 'unknown', action: open.action, unknowns: mergeUnknowns(perAction) }
+    : { allowed: true };
 }
 
 /**
- * The key-level verdict for every log group of `ctx`'s account and region: `all-groups` and `no-groups`
- * are certain, `some-groups` means "decide per group" (it may still turn out that no group is allowed,
- * e.g. when two actions are allowed for disjoint groups).
+ * The key-level verdict for every log group of `ctx`'s account and region: `all-groups`, `no-groups` and
+ * `unknown` hold for every group alike, `some-groups` means "decide per group" (it may still turn out that no
+ * group is allowed, e.g. when two actions are allowed for disjoint groups).
  */
 export function assessPolicyScope(policy: KeyPolicy, ctx: LogsContext): PolicyScope {
   const groups: GroupSet = { kind: 'prefix', prefix: logGroupArnPrefix(ctx) };
-  const perAction = scopesFor(policy, ctx, groups);
+  const perAction = judgeActions(policy, ctx, groups);
   const failure = firstFailure(perAction);
   if (failure) return { scope: 'no-groups', ...failure };
-  const everyGroup = perAction.every(({ allow, deny }) => allow === 'all' && deny === 'none');
-  return everyGroup
-    ? { scope: 'all-groups' }
-    : { scope: 'some-groups', patterns: scopingPatterns(policy, ctx, groups) };
+  if (perAction.every(({ allow, deny }) => only(allow, 'yes') && only(deny, 'no')))
+    return { scope: 'all-groups' };
+  const unknowns = mergeUnknowns(perAction);
+  const open = uniformlyOpen(perAction);
+  if (open) return { scope: 'unknown', action: open.action, unknowns };
+  return { scope: 'some-groups', patterns: scopingPatterns(policy, ctx), unknowns };
 }
 
 /**
  * The context values that scope the grant, for messages: values an Allow requires as they are, values a
  * Deny excludes (and values an Allow excludes) as `not <value>`.
  */
-function scopingPatterns(policy: KeyPolicy, ctx: LogsContext, groups: GroupSet): string[] {
-  const patterns = relevantStatements(policy, ctx, groups)
-    .filter((statement) => conditionScope(statement, groups) === 'some')
-    .flatMap((statement) =>
-      logsArnClauses(statement).flatMap(({ operator, values }) => {
+function scopingPatterns(policy: KeyPolicy, ctx: LogsContext): string[] {
+  const applying = policy.statements.filter((statement) =>
+    LOGS_REQUIRED_KMS_ACTIONS.some((action) => appliesToLogsAction(statement, ctx, action)),
+  );
+  const patterns = applying.flatMap((statement) =>
+    clausesOf(statement)
+      .filter(dependsOnGroup)
+      .flatMap(({ operator, values }) => {
         const parsed = parseOperator(operator);
-        if (parsed.kind !== 'compare') return [];
+        if (!parsed || !PREFIX_FAMILIES.has(parsed.family)) return [];
         const excludes = parsed.negated !== (statement.Effect === 'Deny');
         return values.map((value) => (excludes ? `not ${value}` : value));
       }),
-    );
+  );
   return [...new Set(patterns)];
 }
 
-/** Statements that can bear on some required action for some group of `groups`. */
-function relevantStatements(policy: KeyPolicy, ctx: LogsContext, groups: GroupSet): PolicyStatement[] {
-  return policy.statements.filter((statement) =>
-    LOGS_REQUIRED_KMS_ACTIONS.some((action) => statementScope(statement, ctx, action, groups) !== 'none'),
-  );
+/**
+ * The conditions whose keys the request model does not know and on which the verdict for some group of
+ * `ctx`'s account and region hangs: each names the statement (Sid) and the keys.
+ */
+export function unknownConditions(policy: KeyPolicy, ctx: LogsContext): UnknownCondition[] {
+  const scope = assessPolicyScope(policy, ctx);
+  return scope.scope === 'unknown' || scope.scope === 'some-groups' ? scope.unknowns : [];
 }
 
-/**
- * Condition keys the evaluator could not evaluate and assumed satisfied (e.g. `aws:SourceAccount`,
- * `kms:ViaService`), from the statements that bear on CloudWatch Logs in `ctx`'s account and region.
- * Each key once, as first spelt in the policy.
- */
+/** The keys of {@link unknownConditions}, each once, as first spelt in the policy. */
 export function unevaluatedConditionKeys(policy: KeyPolicy, ctx: LogsContext): string[] {
-  const groups: GroupSet = { kind: 'prefix', prefix: logGroupArnPrefix(ctx) };
   const keys = new Map<string, string>();
-  for (const statement of relevantStatements(policy, ctx, groups)) {
-    for (const block of Object.values(statement.Condition ?? {})) {
-      for (const key of Object.keys(block)) {
-        if (!isLogsArnKey(key) && !keys.has(key.toLowerCase())) keys.set(key.toLowerCase(), key);
-      }
-    }
+  for (const key of unknownConditions(policy, ctx).flatMap((u) => u.keys)) {
+    if (!keys.has(key.toLowerCase())) keys.set(key.toLowerCase(), key);
   }
   return [...keys.values()];
 }

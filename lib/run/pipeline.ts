@@ -67,7 +67,10 @@ export async function runPipeline(
     finishedAt: ports.now(),
     complete: scanError === undefined && stoppedAt === undefined,
     ...(resumeToken ? { resumeToken } : {}),
-    key: applier.keyPolicyDenied() ? { ...keyReport, policyFix: key.assessment.policyFix } : keyReport,
+    key:
+      applier.keyPolicyDenied() && key.assessment.policyFix
+        ? { ...keyReport, policyFix: key.assessment.policyFix }
+        : keyReport,
     alreadyEncrypted: walked.alreadyEncrypted,
     outcomes: recorder.outcomes,
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),

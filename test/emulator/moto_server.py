@@ -12,7 +12,9 @@ close to, but not quite, what the remediator meets in AWS:
   ``logGroupClass``.  We add both, with the checks the real service makes before
   it accepts a key (key ARN only, same account and region, Enabled symmetric
   ENCRYPT_DECRYPT key, a key policy that lets ``logs.<region>.amazonaws.com``
-  use the key for that log group).
+  use the key for that log group).  The key policy is judged by
+  ``key-policy-judge.cjs``, an independent IAM evaluator run by Node, so that
+  the integration tests can catch a wrong verdict of the product's own.
 * ListTagsForResource / TagResource / UntagResource accept ARNs that AWS rejects
   (``...:*``) and answer for log groups that do not exist; tags also outlive
   a deleted log group.
@@ -54,6 +56,7 @@ import os
 import random
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -101,31 +104,8 @@ except ImportError as import_error:  # pragma: no cover - depends on the machine
 
 
 # --------------------------------------------------------------------------- #
-# 2. key policy evaluation (IAM semantics, reduced to what Logs needs)
+# 2. key policy evaluation (an independent judge: key-policy-judge.cjs)
 # --------------------------------------------------------------------------- #
-
-# What CloudWatch Logs needs from a key before it accepts it for a log group.
-LOGS_REQUIRED_KMS_ACTIONS = (
-    "kms:Encrypt",
-    "kms:Decrypt",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:GenerateDataKey",
-    "kms:DescribeKey",
-)
-# Logs calls KMS with this encryption context; its value is the group ARN without ":*".
-LOGS_CONTEXT_KEY = "kms:EncryptionContext:aws:logs:arn"
-
-
-@dataclass(frozen=True)
-class PolicyRequest:
-    """One KMS call to authorize: who, which action, on what, with which context."""
-
-    service_principal: str
-    action: str
-    resource: str
-    context: dict[str, str]  # condition keys, lower-cased -> value
-
 
 def as_list(value: Any) -> list[Any]:
     if value is None:
@@ -142,77 +122,6 @@ def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
     return re.fullmatch(regex, value, flags) is not None
 
 
-def arn_like(pattern: str, arn: str) -> bool:
-    # IAM ArnLike/ArnEquals compare each of the six colon-separated ARN parts on its own.
-    pattern_parts = str(pattern).split(":", 5)
-    arn_parts = arn.split(":", 5)
-    if len(pattern_parts) != 6 or len(arn_parts) != 6:
-        return False
-    return all(glob_match(p, a) for p, a in zip(pattern_parts, arn_parts))
-
-
-VALUE_MATCHERS: dict[str, Callable[[str, str], bool]] = {
-    "StringEquals": lambda expected, actual: str(expected) == actual,
-    "StringEqualsIgnoreCase": lambda expected, actual: str(expected).lower() == actual.lower(),
-    "StringLike": lambda expected, actual: glob_match(expected, actual),
-    "ArnEquals": arn_like,  # IAM treats ArnEquals exactly like ArnLike.
-    "ArnLike": arn_like,
-}
-
-
-def condition_operator_matches(operator: str, key: str, values: Any, request: PolicyRequest) -> bool:
-    actual = request.context.get(key.lower())
-    if actual is None:
-        return True  # Only the Logs context key is modelled; conditions on other keys pass.
-    base = re.sub(r"^For(AnyValue|AllValues):", "", operator)
-    base = base.removesuffix("IfExists")  # The key is present, so "...IfExists" is the plain operator.
-    expected = as_list(values)
-    if base == "Null":
-        return all(str(v).lower() == "false" for v in expected)
-    negated = "Not" in base
-    matcher = VALUE_MATCHERS.get(base.replace("Not", ""))
-    if matcher is None:
-        return False  # Numeric/Date/Bool operators cannot match an ARN string.
-    matched = any(matcher(v, actual) for v in expected)
-    return not matched if negated else matched
-
-
-def conditions_match(statement: dict[str, Any], request: PolicyRequest) -> bool:
-    conditions = statement.get("Condition") or {}
-    return all(
-        condition_operator_matches(operator, key, values, request)
-        for operator, by_key in conditions.items()
-        for key, values in (by_key or {}).items()
-    )
-
-
-def principal_includes(principal: Any, service_principal: str) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    if "*" in as_list(principal.get("AWS")):
-        return True  # {"AWS": "*"} means everyone, AWS services included.
-    services = [str(s).lower() for s in as_list(principal.get("Service"))]
-    return service_principal.lower() in services
-
-
-def statement_applies(statement: dict[str, Any], request: PolicyRequest) -> bool:
-    if "NotPrincipal" in statement:
-        principal_ok = not principal_includes(statement["NotPrincipal"], request.service_principal)
-    else:
-        principal_ok = principal_includes(statement.get("Principal"), request.service_principal)
-    if "NotAction" in statement:
-        action_ok = not any(glob_match(a, request.action, True) for a in as_list(statement["NotAction"]))
-    else:
-        action_ok = any(glob_match(a, request.action, True) for a in as_list(statement.get("Action")))
-    if "NotResource" in statement:
-        resource_ok = not any(glob_match(r, request.resource) for r in as_list(statement["NotResource"]))
-    else:
-        resource_ok = any(glob_match(r, request.resource) for r in as_list(statement.get("Resource", "*")))
-    return principal_ok and action_ok and resource_ok and conditions_match(statement, request)
-
-
 def policy_statements(policy_text: str | None) -> list[dict[str, Any]]:
     try:
         policy = json.loads(policy_text or "{}")
@@ -221,19 +130,60 @@ def policy_statements(policy_text: str | None) -> list[dict[str, Any]]:
     return [s for s in as_list(policy.get("Statement")) if isinstance(s, dict)]
 
 
-def is_allowed(policy_text: str | None, request: PolicyRequest) -> bool:
-    """IAM evaluation: an explicit Deny wins, otherwise some Allow must match."""
-    applicable = [s for s in policy_statements(policy_text) if statement_applies(s, request)]
-    effects = {str(s.get("Effect", "")).lower() for s in applicable}
-    return "deny" not in effects and "allow" in effects
+JUDGE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "key-policy-judge.cjs")
+
+
+class KeyPolicyJudge:
+    """Asks key-policy-judge.cjs (an independent IAM evaluator, run by Node) whether Logs may use a key.
+
+    The judge shares no code with the product's evaluator, so an integration test fails when the product's
+    verdict is wrong. One child process serves every request, one JSON line each way; answers are cached by
+    (policy, key, group). The child ends by itself when our end of its stdin closes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+        self._cache: dict[tuple[str, str, str, str], bool] = {}
+
+    def _child(self) -> subprocess.Popen[str]:
+        if self._process is None or self._process.poll() is not None:
+            self._process = subprocess.Popen(
+                [os.environ.get("EMULATOR_NODE", "node"), JUDGE_SCRIPT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+            )
+        return self._process
+
+    def allows(self, policy: str, region: str, account: str, key_arn: str, group_arn: str) -> bool:
+        cache_key = (policy, region, key_arn, group_arn)
+        with self._lock:
+            if cache_key not in self._cache:
+                self._cache[cache_key] = self._ask(policy, region, account, key_arn, group_arn)
+            return self._cache[cache_key]
+
+    def _ask(self, policy: str, region: str, account: str, key_arn: str, group_arn: str) -> bool:
+        child = self._child()
+        request = {"policy": policy, "region": region, "account": account, "keyArn": key_arn, "groupArn": group_arn}
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(json.dumps(request) + "\n")
+        child.stdin.flush()
+        answer = json.loads(child.stdout.readline() or '{"error": "the judge exited"}')
+        if "error" in answer:
+            # A policy the judge cannot read lets nobody in; say so, as a test will want to know why.
+            print(f"key-policy judge: {answer['error']}", file=sys.stderr, flush=True)
+            return False
+        return bool(answer["allowed"])
+
+
+KEY_POLICY_JUDGE = KeyPolicyJudge()
 
 
 def logs_may_use_key(key: Key, region: str, group_arn: str) -> bool:
-    context = {LOGS_CONTEXT_KEY.lower(): group_arn}
-    return all(
-        is_allowed(key.policy, PolicyRequest(f"logs.{region}.amazonaws.com", action, key.arn, context))
-        for action in LOGS_REQUIRED_KMS_ACTIONS
-    )
+    # Logs puts the group ARN without ":*" in the encryption context.
+    return KEY_POLICY_JUDGE.allows(key.policy or "{}", region, key.account_id, key.arn, group_arn.removesuffix(":*"))
 
 
 # --------------------------------------------------------------------------- #
@@ -551,6 +501,9 @@ def usable_key_for_group(self: LogsResponse, kms_key_id: str, group: LogGroup) -
     key = kms_backends[account][region].keys.get(key_id)
     if key is None:
         raise key_not_usable(group.arn)
+    # Ask the judge (a round trip to Node) before reading the key's state, so that a key disabled meanwhile
+    # is still seen; the errors keep AWS's order below.
+    policy_allows = logs_may_use_key(key, self.region, group.arn)
     if key.key_state != "Enabled":
         raise logs_exceptions.InvalidParameterException(
             f"KMS key '{key.arn}' cannot be associated: its key state is {key.key_state}, it must be Enabled."
@@ -561,7 +514,7 @@ def usable_key_for_group(self: LogsResponse, kms_key_id: str, group: LogGroup) -
             f"(KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT); this key has KeySpec {key.key_spec} and "
             f"KeyUsage {key.key_usage}."
         )
-    if not logs_may_use_key(key, self.region, group.arn):
+    if not policy_allows:
         raise key_not_usable(group.arn)
     return key
 
@@ -855,6 +808,9 @@ def caller_is_denied(key: Key, action: str) -> bool:
         if (
             str(statement.get("Effect", "")).lower() == "deny"
             and names_iam_caller
+            # The caller's request context is not modelled, so a conditional Deny (aws:SecureTransport, a data
+            # perimeter) is not applied to it; tests that lock the caller out use an unconditional Deny.
+            and not statement.get("Condition")
             and any(glob_match(a, action, True) for a in as_list(statement.get("Action")))
         ):
             return True

@@ -377,10 +377,22 @@ describe('AssociateKmsKey', () => {
       ['/aws/rds/secret', '/aws/lambda/y'],
     ],
     [
-      'a condition on another key only (assumed satisfied)',
-      { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      'on a key the service principal has (aws:SecureTransport)',
+      { Bool: { 'aws:SecureTransport': 'true' } },
       ['/aws/rds/x', '/aws/lambda/y'],
       [],
+    ],
+    [
+      'on a key only IAM callers have (aws:PrincipalArn)',
+      { ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/*` } },
+      [],
+      ['/aws/rds/x', '/aws/lambda/y'],
+    ],
+    [
+      'on a key the emulator leaves out of the request (aws:SourceAccount)',
+      { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      [],
+      ['/aws/rds/x', '/aws/lambda/y'],
     ],
   ])('evaluates the condition %s', async (_label, condition, allowed, denied) => {
     const key = await createKey({ Policy: keyPolicy(logsStatement({ Condition: condition })) });

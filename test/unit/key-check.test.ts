@@ -131,12 +131,95 @@ describe('assessKey', () => {
     expect(JSON.stringify(report.policyFix)).toContain(`arn:aws:logs:us-east-1:${ACCOUNT}:log-group:*`);
   });
 
-  it('warns about conditions it cannot evaluate', () => {
+  it('leaves a verdict that hangs on an unknown key to AWS, naming the key and the statement', () => {
     const statement = {
       ...LOGS_STATEMENT,
+      Sid: 'OwnAccount',
       Condition: { ...LOGS_STATEMENT.Condition, StringEquals: { 'aws:SourceAccount': ACCOUNT } },
     };
-    expect(warningCodes(withPolicy(ROOT_STATEMENT, statement))).toContain('KEY_POLICY_CONDITION_UNEVALUATED');
+    const assessment = assessKey(withPolicy(ROOT_STATEMENT, statement), REGION, ACCOUNT);
+    expect(assessment.usable).toBe(true);
+    expect(assessment.access.kind).toBe('unknown');
+    expect(assessment.report.warnings).toEqual([
+      {
+        code: 'KEY_POLICY_CONDITION_UNEVALUATED',
+        message: expect.stringMatching(/aws:SourceAccount in Allow statement OwnAccount \(may not allow\)/),
+      },
+    ]);
+  });
+
+  it('calls an unknown Deny "may deny", never "denies"', () => {
+    const mayDeny = {
+      Sid: 'OfficeOnly',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'kms:*',
+      Resource: '*',
+      Condition: { NotIpAddress: { 'aws:SourceIp': '192.0.2.0/24' } },
+    };
+    const assessment = assessKey(withPolicy(ROOT_STATEMENT, LOGS_STATEMENT, mayDeny), REGION, ACCOUNT);
+    expect(assessment.report.problems).toEqual([]);
+    expect(assessment.report.warnings[0]?.message).toMatch(
+      /aws:SourceIp in Deny statement OfficeOnly \(may deny\)/,
+    );
+  });
+
+  it.each([
+    ['aws:SecureTransport', { Bool: { 'aws:SecureTransport': 'false' } }],
+    [
+      'aws:PrincipalOrgID with the AWS-service exemption',
+      {
+        StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-1' },
+        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+      },
+    ],
+  ])('raises no warning for a Deny on a key the request model knows: %s', (_label, condition) => {
+    const statement = {
+      Sid: 'Hardening',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'kms:*',
+      Resource: '*',
+      Condition: condition,
+    };
+    expect(warningCodes(withPolicy(ROOT_STATEMENT, LOGS_STATEMENT, statement))).toEqual([]);
+    expect(problemCodes(withPolicy(ROOT_STATEMENT, LOGS_STATEMENT, statement))).toEqual([]);
+  });
+
+  it('offers no policyFix when a Deny would still block it, and names that Deny', () => {
+    const lockout = {
+      Sid: 'OnlyRoot',
+      Effect: 'Deny',
+      NotPrincipal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    };
+    const assessment = assessKey(withPolicy(ROOT_STATEMENT, lockout), REGION, ACCOUNT);
+    expect(assessment.policyFix).toBeUndefined();
+    expect(assessment.report.policyFix).toBeUndefined();
+    expect(assessment.report.problems).toEqual([
+      { code: 'KEY_POLICY_DENIES_LOGS', message: expect.stringMatching(/Deny statement OnlyRoot/) },
+    ]);
+  });
+
+  it('offers no policyFix when a Deny may still block it, and names that Deny', () => {
+    const mayDeny = {
+      Sid: 'OfficeOnly',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'kms:*',
+      Resource: '*',
+      Condition: { NotIpAddress: { 'aws:SourceIp': '192.0.2.0/24' } },
+    };
+    const assessment = assessKey(withPolicy(ROOT_STATEMENT, mayDeny), REGION, ACCOUNT);
+    expect(assessment.report.policyFix).toBeUndefined();
+    expect(assessment.report.problems[0]?.message).toMatch(/Deny statement OfficeOnly may still deny/);
+  });
+
+  it('offers the policyFix when adding it would let CloudWatch Logs in', () => {
+    const assessment = assessKey(withPolicy(ROOT_STATEMENT), REGION, ACCOUNT);
+    expect(assessment.report.policyFix).toBeDefined();
+    expect(assessment.report.problems[0]?.message).toMatch(/Add the statement in policyFix/);
   });
 });
 
@@ -158,6 +241,26 @@ describe('checkGroupAgainstPolicy', () => {
     const verdict = checkGroupAgainstPolicy(assessment, group(name).logGroupArn);
     expect(verdict.allowed).toBe(allowed);
     if (!verdict.allowed) expect(verdict.message).toMatch(/logs\.us-east-1\.amazonaws\.com.*\/aws\/rds\/\*/);
+  });
+
+  it('attempts a group whose own verdict is open', () => {
+    const assessment = assessKey(
+      withPolicy(ROOT_STATEMENT, LOGS_STATEMENT, {
+        Sid: 'LambdaFromOffice',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'kms:*',
+        Resource: '*',
+        Condition: {
+          StringLike: { 'kms:EncryptionContext:aws:logs:arn': '*:log-group:/aws/lambda/*' },
+          NotIpAddress: { 'aws:SourceIp': '192.0.2.0/24' },
+        },
+      }),
+      REGION,
+      ACCOUNT,
+    );
+    expect(assessment.access.kind).toBe('per-group');
+    expect(checkGroupAgainstPolicy(assessment, group('/aws/lambda/x').logGroupArn).allowed).toBe(true);
   });
 
   it('names the denying statement of an explicit Deny', () => {

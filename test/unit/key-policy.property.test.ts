@@ -50,6 +50,7 @@ function glob(pattern: string, flags = ''): RegExp {
 function arnLike(pattern: string, arn: string): boolean {
   const six = (s: string) => {
     const parts = s.split(':');
+    if (parts.length === 5) parts.push('');
     return parts.length < 6 ? undefined : [...parts.slice(0, 5), parts.slice(5).join(':')];
   };
   const [p, a] = [six(pattern), six(arn)];
@@ -65,7 +66,8 @@ function refClause(operator: string, values: string[], arn: string): boolean {
     case 'ArnLike':
       return values.some((v) => arnLike(v, arn));
     case 'ArnNotLike':
-      return !values.some((v) => arnLike(v, arn));
+      // A pattern of fewer than five parts cannot be compared, which fails a negated operator too.
+      return values.every((v) => v.split(':').length >= 5) && !values.some((v) => arnLike(v, arn));
     default:
       throw new Error(`reference model does not know ${operator}`);
   }

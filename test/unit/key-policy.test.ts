@@ -157,11 +157,6 @@ describe('assessPolicyScope decides for every log group of the account and regio
       none('no-allow', 'kms:Encrypt'),
     ],
     [
-      'a condition on another key only is assumed satisfied',
-      [logsStatement({ Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } } })],
-      ALL,
-    ],
-    [
       'Principal "*" allows every group',
       [{ Effect: 'Allow', Principal: '*', Action: 'kms:*', Resource: '*' }],
       ALL,
@@ -351,7 +346,188 @@ describe('assessPolicyScope decides for every log group of the account and regio
       [group('/app/*')],
     ],
   ])('%s scopes the grant: some-groups', (_title, statements, patterns) => {
-    expect(assessPolicyScope(policyOf(...statements), ctx)).toEqual({ scope: 'some-groups', patterns });
+    expect(assessPolicyScope(policyOf(...statements), ctx)).toEqual({
+      scope: 'some-groups',
+      patterns,
+      unknowns: [],
+    });
+  });
+});
+
+const perimeterDeny = {
+  Sid: 'EnforceIdentityPerimeter',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 'kms:*',
+  Resource: '*',
+  Condition: {
+    StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' },
+    BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+  },
+};
+const anyone = (condition: object, sid = 'AnyoneIf') => ({
+  Sid: sid,
+  Effect: 'Allow',
+  Principal: { AWS: '*' },
+  Action: 'kms:*',
+  Resource: '*',
+  Condition: condition,
+});
+const open = (action: string, ...unknowns: object[]): PolicyScope =>
+  ({ scope: 'unknown', action, unknowns }) as PolicyScope;
+
+describe('assessPolicyScope judges conditions against the request CloudWatch Logs makes', () => {
+  it.each<[string, object[], PolicyScope]>([
+    [
+      'a Deny of plain HTTP leaves the service alone (aws:SecureTransport is true)',
+      [
+        docsStatement(),
+        {
+          Sid: 'DenyHttp',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'kms:*',
+          Resource: '*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ],
+      ALL,
+    ],
+    ['the data-perimeter Deny exempts AWS services', [docsStatement(), perimeterDeny], ALL],
+    [
+      'aws:SourceAccount naming another account never holds',
+      [logsStatement({ Condition: { StringEquals: { 'aws:SourceAccount': '999999999999' } } })],
+      none('no-allow', 'kms:Encrypt'),
+    ],
+    [
+      'aws:SourceAccount naming the own account is open: the key may be absent',
+      [logsStatement({ Sid: 'Own', Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } } })],
+      open('kms:Encrypt', { effect: 'Allow', sid: 'Own', keys: ['aws:SourceAccount'] }),
+    ],
+    [
+      '{"AWS": "*"} with aws:PrincipalArn lets no service in',
+      [anyone({ ArnLike: { 'aws:PrincipalARN': `arn:aws:iam::${ACCOUNT}:role/*` } })],
+      none('no-allow', 'kms:Encrypt'),
+    ],
+    [
+      '{"AWS": "*"} with kms:ViaService lets no service principal in',
+      [anyone({ StringEquals: { 'kms:ViaService': 'logs.us-east-1.amazonaws.com' } })],
+      none('no-allow', 'kms:Encrypt'),
+    ],
+    [
+      '{"AWS": "*"} with kms:CallerAccount lets no service principal in',
+      [anyone({ StringEquals: { 'kms:CallerAccount': ACCOUNT } })],
+      none('no-allow', 'kms:Encrypt'),
+    ],
+    [
+      "the anomaly detector's context key is not the log group's",
+      [
+        logsStatement({
+          Condition: { ArnLike: { 'kms:EncryptionContext:aws-crypto-ec:aws:logs:arn': group('*') } },
+        }),
+      ],
+      none('no-allow', 'kms:Encrypt'),
+    ],
+    [
+      'a Deny outside a source IP range may deny',
+      [
+        docsStatement(),
+        {
+          Sid: 'OnlyFromOffice',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'kms:*',
+          Resource: '*',
+          Condition: { NotIpAddress: { 'aws:SourceIp': '192.0.2.0/24' } },
+        },
+      ],
+      open('kms:Encrypt', { effect: 'Deny', sid: 'OnlyFromOffice', keys: ['aws:SourceIp'] }),
+    ],
+    [
+      'a policy variable with an open value leaves the verdict open',
+      [
+        logsStatement({
+          Condition: {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
+            ArnLike: { [LOGS_ARN_CONTEXT_KEY]: 'arn:aws:logs:us-east-1:${aws:SourceAccount}:log-group:*' },
+          },
+        }),
+      ],
+      open('kms:Encrypt', { effect: 'Allow', keys: ['aws:SourceAccount'] }),
+    ],
+    [
+      'a policy variable on a known key is filled in',
+      [
+        logsStatement({
+          Condition: {
+            ArnLike: {
+              [LOGS_ARN_CONTEXT_KEY]: `arn:aws:logs:\${aws:RequestedRegion}:${ACCOUNT}:log-group:*`,
+            },
+          },
+        }),
+      ],
+      ALL,
+    ],
+    [
+      'a short ARN pattern cannot be compared, so ArnNotLike fails and the Deny does not hold',
+      [
+        docsStatement(),
+        {
+          Sid: 'DenyOthers',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'kms:*',
+          Resource: '*',
+          Condition: { ArnNotLike: { [LOGS_ARN_CONTEXT_KEY]: 'arn:aws:logs:*' } },
+        },
+      ],
+      ALL,
+    ],
+    [
+      'a five-part ARN pattern is read with an empty sixth part, so ArnNotLike holds and the Deny applies',
+      [
+        docsStatement(),
+        {
+          Sid: 'DenyOthers',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'kms:*',
+          Resource: '*',
+          Condition: { ArnNotLike: { [LOGS_ARN_CONTEXT_KEY]: 'arn:aws:logs:us-east-1:*' } },
+        },
+      ],
+      none('explicit-deny', 'kms:Encrypt', 'DenyOthers'),
+    ],
+    [
+      'NotPrincipal naming only IAM principals applies to the service',
+      [
+        docsStatement(),
+        {
+          Sid: 'DenyAllButAdmin',
+          Effect: 'Deny',
+          NotPrincipal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          NotAction: 'kms:Describe*',
+          Resource: '*',
+        },
+      ],
+      none('explicit-deny', 'kms:Encrypt', 'DenyAllButAdmin'),
+    ],
+    [
+      'a Null check that the principal ARN is absent holds for the service',
+      [logsStatement({ Condition: { Null: { 'aws:PrincipalArn': 'true' } } })],
+      ALL,
+    ],
+    [
+      'ForAllValues on the encryption context keys holds for the one logs key',
+      [
+        logsStatement({
+          Condition: { 'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['aws:logs:arn'] } },
+        }),
+      ],
+      ALL,
+    ],
+  ])('%s', (_title, statements, expected) => {
+    expect(assessPolicyScope(policyOf(...statements), ctx)).toEqual(expected);
   });
 });
 

@@ -237,8 +237,9 @@ describe('serverless package: the function', () => {
     expect(bundle).not.toMatch(/\/\/# sourceMappingURL=/);
   });
 
-  it('keeps the zip at most 250 KB, with the test-only judges out of it', () => {
-    expect(packaged.created.zip.length).toBeLessThanOrEqual(250_000);
+  it('keeps the zip at most 250 KB (KiB, as BENCHMARKS.md counts), with the test-only judges out of it', () => {
+    expect(packaged.created.zip.length).toBeLessThanOrEqual(250 * 1024);
+    console.log(`zip: ${(packaged.created.zip.length / 1024).toFixed(1)} KiB of 250`);
     const bundle = unzip(packaged.created.zip).get('handlers/remediate.js')?.toString('utf8') ?? '';
     // Each judge's own error strings: none may be bundled.
     for (const judge of ['asl-validator', 'iam-simulate', 'fast-check', 'aws-sdk-client-mock']) {
