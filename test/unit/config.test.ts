@@ -44,6 +44,9 @@ describe('loadConfig', () => {
         describeLogGroupsTps: 5,
         associateTps: 5,
         keyCacheSeconds: 300,
+        keyAudit: true,
+        otherKeys: 'allow',
+        unhealthyKeys: 'report',
       });
       expect(config).not.toHaveProperty('excludeTag');
     });

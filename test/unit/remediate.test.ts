@@ -158,8 +158,8 @@ describe('runRemediation', () => {
   });
 
   it.each([
-    ['disabled', goodKey({ state: 'Disabled' }), 'KEY_NOT_ENABLED'],
-    ['asymmetric', goodKey({ keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }), 'KEY_NOT_SYMMETRIC'],
+    ['disabled', goodKey({ state: 'Disabled' }), 'KEY_NOT_ENABLED', 'key-disabled'],
+    ['asymmetric', goodKey({ keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }), 'KEY_NOT_SYMMETRIC', undefined],
     [
       'missing',
       {
@@ -170,13 +170,15 @@ describe('runRemediation', () => {
         transient: false,
       } as const,
       'KEY_NOT_FOUND',
+      'key-not-found',
     ],
     [
       'without the logs statement',
       goodKey({ policy: { readable: true, document: policyDocument(ROOT_STATEMENT) } }),
       'KEY_POLICY_DENIES_LOGS',
+      'key-policy-revoked',
     ],
-  ])('attempts no association when the key is %s, and skips every candidate', async (_label, key, code) => {
+  ])('attempts no association when the key is %s, and skips every candidate', async (_label, key, code, atRisk) => {
     const { report, calls } = await run({
       groups: [group('/a'), group('/b'), group('/c', { kmsKeyId: KEY_ARN })],
       key,
@@ -184,8 +186,15 @@ describe('runRemediation', () => {
     expect(calls.associate).toHaveLength(0);
     expect(report.key.usable).toBe(false);
     expect(report.key.problems.map((p) => p.code)).toContain(code);
-    expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, skipped: 2 });
-    expect(report.groups.every((g) => g.outcome === 'skipped' && g.reason === 'key-unusable')).toBe(true);
+    const candidates = report.groups.filter((g) => g.logGroupName !== '/c');
+    expect(candidates.every((g) => g.outcome === 'skipped' && g.reason === 'key-unusable')).toBe(true);
+    // The group already on the target key shares its trouble, where the trouble loses its logs.
+    if (atRisk) {
+      expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 0, skipped: 2, atRisk: 1 });
+      expect(report.groups).toContainEqual(expect.objectContaining({ logGroupName: '/c', outcome: 'at-risk', reason: atRisk }));
+    } else {
+      expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, skipped: 2, atRisk: 0 });
+    }
   });
 
   it('carries the exact statement to add when the policy lacks it', async () => {

@@ -17,22 +17,32 @@ const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
-/** The order the report promises: failures first. */
+/** The order the report promises: groups at risk of losing their logs, then failures. */
 const SPEC_ORDER: readonly Outcome[] = [
+  'at-risk',
   'failed',
   'skipped',
+  'unverified',
   'not-reached',
+  'other-key',
   'remediated',
+  'reassociated',
   'would-remediate',
+  'would-reassociate',
   'excluded',
 ];
 
 const HEADINGS: Record<Outcome, string> = {
+  'at-risk': 'At risk',
   failed: 'Failed',
   skipped: 'Skipped',
+  unverified: 'Unverified',
   'not-reached': 'Not reached',
+  'other-key': 'On another key',
   remediated: 'Remediated',
+  reassociated: 'Reassociated',
   'would-remediate': 'Would remediate',
+  'would-reassociate': 'Would reassociate',
   excluded: 'Excluded',
 };
 
@@ -51,6 +61,7 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     key: usableKey(),
     alreadyEncrypted: 0,
     outcomes: [],
+    keysInUse: [],
     ...overrides,
   };
 }
@@ -86,14 +97,31 @@ const notReached = (logGroupName: string): GroupOutcome => ({
   logGroupName,
   reason: 'max-remediations',
 });
+const OLD_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0000aaaa-12ab-34cd-56ef-1234567890ab`;
+const onKey = (
+  outcome: 'at-risk' | 'other-key' | 'unverified' | 'reassociated' | 'would-reassociate',
+  reason: string,
+) =>
+  (logGroupName: string): GroupOutcome =>
+    ({ outcome, logGroupName, reason, message: `${outcome} because ${reason}`, kmsKeyId: OLD_KEY }) as GroupOutcome;
+const atRisk = onKey('at-risk', 'key-pending-deletion');
+const otherKey = onKey('other-key', 'not-target-key');
+const unverified = onKey('unverified', 'key-unreadable');
+const reassociated = onKey('reassociated', 'key-disabled');
+const wouldReassociate = onKey('would-reassociate', 'not-target-key');
 
 /** One of each listed outcome, deliberately out of order. */
 const ONE_OF_EACH: GroupOutcome[] = [
   excluded('/ex/1'),
+  wouldReassociate('/wr/1'),
   remediated('/rem/1'),
+  unverified('/unv/1'),
   notReached('/nr/1'),
+  reassociated('/re/1'),
   wouldRemediate('/would/1'),
+  otherKey('/other/1'),
   failed('/fail/1'),
+  atRisk('/risk/1'),
   skipped('/skip/1'),
 ];
 
@@ -125,6 +153,11 @@ describe('computeTotals', () => {
         skipped: 0,
         failed: 0,
         notReached: 0,
+        atRisk: 0,
+        otherKey: 0,
+        unverified: 0,
+        reassociated: 0,
+        wouldReassociate: 0,
       },
     ],
     [
@@ -140,6 +173,11 @@ describe('computeTotals', () => {
         skipped: 0,
         failed: 0,
         notReached: 0,
+        atRisk: 0,
+        otherKey: 0,
+        unverified: 0,
+        reassociated: 0,
+        wouldReassociate: 0,
       },
     ],
     [
@@ -147,7 +185,7 @@ describe('computeTotals', () => {
       2,
       ONE_OF_EACH,
       {
-        scanned: 8,
+        scanned: 13,
         alreadyEncrypted: 2,
         remediated: 1,
         wouldRemediate: 1,
@@ -155,6 +193,11 @@ describe('computeTotals', () => {
         skipped: 1,
         failed: 1,
         notReached: 1,
+        atRisk: 1,
+        otherKey: 1,
+        unverified: 1,
+        reassociated: 1,
+        wouldReassociate: 1,
       },
     ],
     [
@@ -170,6 +213,11 @@ describe('computeTotals', () => {
         skipped: 0,
         failed: 1,
         notReached: 0,
+        atRisk: 0,
+        otherKey: 0,
+        unverified: 0,
+        reassociated: 0,
+        wouldReassociate: 0,
       },
     ],
   ])('counts %s', (_case, alreadyEncrypted, outcomes, expected) => {
@@ -273,7 +321,7 @@ describe('buildReport', () => {
     const built = report({ alreadyEncrypted: 4, outcomes: [remediated('/a')], dryRun: true });
 
     expect(built).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       runId: 'run-0001',
       account: ACCOUNT,
       region: REGION,
@@ -360,6 +408,11 @@ describe('renderSubject', () => {
     skipped: huge,
     failed: huge,
     notReached: huge,
+    atRisk: huge,
+    otherKey: huge,
+    unverified: huge,
+    reassociated: huge,
+    wouldReassociate: huge,
   };
 
   it.each<[string, Report]>([

@@ -19,6 +19,7 @@ function reportWith(outcomes: GroupOutcome[], alreadyEncrypted: number, usable =
     key: key(usable),
     alreadyEncrypted,
     outcomes,
+    keysInUse: [],
   });
 }
 
@@ -40,6 +41,8 @@ describe('computeRunMetrics', () => {
 
     expect(Object.keys(metrics).sort()).toEqual([...RUN_METRIC_NAMES].sort());
     expect(metrics).toEqual({
+      AtRiskGroups: [0, 'Count'],
+      AtRiskKeys: [0, 'Count'],
       Scanned: [16, 'Count'],
       UnencryptedFound: [6, 'Count'],
       Remediated: [2, 'Count'],

@@ -26,6 +26,7 @@ function invocationReport(
     key: KEY,
     alreadyEncrypted,
     outcomes,
+    keysInUse: [],
   });
 }
 
@@ -65,6 +66,11 @@ describe('mergeSweep', () => {
       skipped: 0,
       failed: 1,
       notReached: 0,
+      atRisk: 0,
+      otherKey: 0,
+      unverified: 0,
+      reassociated: 0,
+      wouldReassociate: 0,
     });
     expect(state.groups.map((g) => [g.logGroupName, g.outcome])).toEqual([
       ['/c', 'failed'],
@@ -119,7 +125,9 @@ describe('parseSweepState', () => {
   it.each<[string, unknown]>([
     ['a string', 'state'],
     ['an array', []],
-    ['another version', { ...valid, v: 2 }],
+    ['another version', { ...valid, v: 3 }],
+    ['a state from before the key audit (v1)', { ...valid, v: 1 }],
+    ['a bad key in use', { ...valid, keysInUse: [{ arn: 'k', groups: 1, verdict: 'fine' }] }],
     ['an unknown field', { ...valid, extra: 1 }],
     ['negative counts', { ...valid, totals: { ...valid.totals, scanned: -1 } }],
     ['a missing total', { ...valid, totals: { scanned: 1 } }],
@@ -172,6 +180,11 @@ describe('a sweep driven the way Step Functions drives it', () => {
       skipped: 0,
       failed: 0,
       notReached: 0,
+      atRisk: 0,
+      otherKey: 0,
+      unverified: 0,
+      reassociated: 0,
+      wouldReassociate: 0,
     });
     const names = final?.groups.map((g) => g.logGroupName) ?? [];
     expect(new Set(names).size).toBe(100);
