@@ -145,7 +145,13 @@ const SETTINGS = {
   // AWS publishes no quota for AssociateKmsKey; 5 per second is that of its sibling control-plane calls.
   associateTps: ['ASSOCIATE_TPS', wholeNumber(5, 0, 100)],
   keyCacheSeconds: ['KEY_CACHE_SECONDS', wholeNumber(300, 0, 3600)],
-  keyAudit: ['KEY_AUDIT', v.pipe(choice(['on', 'off'], 'on'), v.transform((value) => value === 'on'))],
+  keyAudit: [
+    'KEY_AUDIT',
+    v.pipe(
+      choice(['on', 'off'], 'on'),
+      v.transform((value) => value === 'on'),
+    ),
+  ],
   otherKeys: ['OTHER_KEYS', choice(['allow', 'report', 'reassociate'], 'allow')],
   unhealthyKeys: ['UNHEALTHY_KEYS', choice(['report', 'reassociate'], 'report')],
 } as const satisfies Record<

@@ -29,7 +29,11 @@ export interface RunRequest {
   /** Set when Step Functions drives a sweep: the state so far, undefined for its first invocation. */
   sweep?: { state: SweepState | undefined };
   /** A CloudTrail event on a key (DisableKey, ScheduleKeyDeletion, PutKeyPolicy) started this audit sweep. */
-  keyEvent?: { eventName: 'DisableKey' | 'ScheduleKeyDeletion' | 'PutKeyPolicy'; keyId: string; eventTime: string };
+  keyEvent?: {
+    eventName: 'DisableKey' | 'ScheduleKeyDeletion' | 'PutKeyPolicy';
+    keyId: string;
+    eventTime: string;
+  };
 }
 
 /** The fields of a request that say what to do; a resume token carries them, a sweep's start may set them. */

@@ -55,7 +55,12 @@ export function auditKey(arn: string, facts: KeyFacts, ctx: AuditContext, now: D
     case 'Creating':
     case 'Updating':
       // Passing states of multi-Region keys (KMS Developer Guide, key-state.html): the next run looks again.
-      return { status: 'unverified', arn, state, message: `The key is ${state}; the next run checks it again.` };
+      return {
+        status: 'unverified',
+        arn,
+        state,
+        message: `The key is ${state}; the next run checks it again.`,
+      };
     default:
       // PendingImport (key material deleted or expired), Unavailable (custom key store disconnected), or new.
       return atRisk(arn, state, 'key-unavailable', 'KEY_UNAVAILABLE', unavailableFix(arn, state, ctx));
@@ -64,7 +69,8 @@ export function auditKey(arn: string, facts: KeyFacts, ctx: AuditContext, now: D
 
 /** The verdict for one group on an audited key. */
 export function judgeGroupOnKey(audit: KeyAudit, logGroupArn: string): GroupKeyVerdict {
-  if (audit.status === 'at-risk') return { verdict: 'at-risk', reason: audit.reason, message: audit.problem.message };
+  if (audit.status === 'at-risk')
+    return { verdict: 'at-risk', reason: audit.reason, message: audit.problem.message };
   if (audit.status === 'unverified') return { verdict: 'unverified', message: audit.message };
   const access = judgeGroupAccess(audit.assessment, logGroupArn);
   if (access.allowed === true) return { verdict: 'healthy' };
@@ -136,7 +142,11 @@ function verdictOf(audit: KeyAudit, tally: KeyTally): KeyInUse['verdict'] {
   return 'healthy';
 }
 
-function auditMissingKey(arn: string, facts: Extract<KeyFacts, { found: false }>, ctx: AuditContext): KeyAudit {
+function auditMissingKey(
+  arn: string,
+  facts: Extract<KeyFacts, { found: false }>,
+  ctx: AuditContext,
+): KeyAudit {
   if (facts.errorCode === 'NotFoundException') {
     const problem: Finding<AtRiskCode> = {
       code: 'KEY_NOT_FOUND',
@@ -168,8 +178,12 @@ function pendingDeletion(
   ctx: AuditContext,
   now: Date,
 ): KeyAudit {
-  const days = deletionDate ? Math.max(0, Math.ceil((Date.parse(deletionDate) - now.getTime()) / DAY_MS)) : undefined;
-  const when = deletionDate ? `on ${deletionDate} (in ${days} day${days === 1 ? '' : 's'})` : 'in 7 to 30 days';
+  const days = deletionDate
+    ? Math.max(0, Math.ceil((Date.parse(deletionDate) - now.getTime()) / DAY_MS))
+    : undefined;
+  const when = deletionDate
+    ? `on ${deletionDate} (in ${days} day${days === 1 ? '' : 's'})`
+    : 'in 7 to 30 days';
   const problem: Finding<AtRiskCode> = {
     code: 'KEY_PENDING_DELETION',
     message: `The key is scheduled for deletion ${when}; after that the logs it encrypted can no longer be retrieved.`,

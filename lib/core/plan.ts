@@ -22,7 +22,10 @@ export type Decision =
       message: string;
     }
   /** An encrypted group the report lists, with nothing to change: at risk, on another key, or unknown. */
-  | { action: 'report-key'; outcome: Extract<GroupOutcome, { outcome: 'at-risk' | 'other-key' | 'unverified' }> }
+  | {
+      action: 'report-key';
+      outcome: Extract<GroupOutcome, { outcome: 'at-risk' | 'other-key' | 'unverified' }>;
+    }
   /** A candidate: the exclude tag (if any), the cap and the dry-run switch still apply. */
   | { action: 'remediate' }
   /** An encrypted group to move to the target key; the same rules apply as to a candidate. */
@@ -73,7 +76,8 @@ function decideEncrypted(group: LogGroup, kmsKeyId: string, scope: Scope, rules:
   const onTarget = kmsKeyId === rules.targetArn;
   // With the audit off, an encrypted group is trusted as before.
   const verdict = rules.verdictFor(group, kmsKeyId) ?? { verdict: 'healthy' };
-  if (verdict.verdict === 'healthy' && (onTarget || rules.otherKeys === 'allow')) return { action: 'count-encrypted' };
+  if (verdict.verdict === 'healthy' && (onTarget || rules.otherKeys === 'allow'))
+    return { action: 'count-encrypted' };
   const excluded = excludeByPattern(group, scope);
   if (excluded) return excluded;
   const { logGroupName } = group;
@@ -81,7 +85,13 @@ function decideEncrypted(group: LogGroup, kmsKeyId: string, scope: Scope, rules:
     case 'unverified':
       return {
         action: 'report-key',
-        outcome: { outcome: 'unverified', logGroupName, reason: 'key-unreadable', message: verdict.message, kmsKeyId },
+        outcome: {
+          outcome: 'unverified',
+          logGroupName,
+          reason: 'key-unreadable',
+          message: verdict.message,
+          kmsKeyId,
+        },
       };
     case 'at-risk':
       if (rules.unhealthyKeys === 'reassociate' && !onTarget) {
@@ -89,10 +99,17 @@ function decideEncrypted(group: LogGroup, kmsKeyId: string, scope: Scope, rules:
       }
       return {
         action: 'report-key',
-        outcome: { outcome: 'at-risk', logGroupName, reason: verdict.reason, message: verdict.message, kmsKeyId },
+        outcome: {
+          outcome: 'at-risk',
+          logGroupName,
+          reason: verdict.reason,
+          message: verdict.message,
+          kmsKeyId,
+        },
       };
     case 'healthy': {
-      if (rules.otherKeys === 'reassociate') return { action: 'reassociate', kmsKeyId, reason: 'not-target-key' };
+      if (rules.otherKeys === 'reassociate')
+        return { action: 'reassociate', kmsKeyId, reason: 'not-target-key' };
       const message = `The group is encrypted with ${kmsKeyId}, not the target key${rules.targetArn ? ` ${rules.targetArn}` : ''}.`;
       return {
         action: 'report-key',

@@ -255,7 +255,9 @@ function renderAtRiskKeys(keys: readonly KeyInUse[]): string[] {
   const lines = ['', `KEYS AT RISK (${atRisk.length}):`];
   for (const k of atRisk) {
     const when = k.deletionDate ? `, to be deleted on ${k.deletionDate}` : '';
-    lines.push(`- ${k.arn} (${k.state ?? 'not found'}${when}) encrypts ${k.groupsAtRisk} log group(s) at risk.`);
+    lines.push(
+      `- ${k.arn} (${k.state ?? 'not found'}${when}) encrypts ${k.groupsAtRisk} log group(s) at risk.`,
+    );
     if (k.problem) lines.push(`  ${k.problem.code}: ${k.problem.message}`);
     if (k.fix) {
       lines.push('  Fix:', ...k.fix.commands.map((c) => `    ${c}`));
@@ -274,7 +276,8 @@ function renderKeysInUse(keys: readonly KeyInUse[], omitted = 0): string[] {
     if (k.problem && k.verdict !== 'at-risk') lines.push(`    ${k.problem.code}: ${k.problem.message}`);
     if (k.warning) lines.push(`    Warning: ${k.warning}`);
   }
-  if (omitted > 0) lines.push(`  ${omitted} more keys are not listed (healthy and unverified ones go first).`);
+  if (omitted > 0)
+    lines.push(`  ${omitted} more keys are not listed (healthy and unverified ones go first).`);
   return lines;
 }
 

@@ -56,7 +56,10 @@ export function computeRunMetrics(report: Report): RunMetric[] {
     count('NotReached', t.notReached),
     count('KeyUsable', report.key.usable ? 1 : 0),
     // Groups on a key in trouble, whatever this run did about them (reassociating does not save older events).
-    count('AtRiskGroups', report.keysInUse.reduce((n, k) => n + (k.groupsAtRisk ?? 0), 0)),
+    count(
+      'AtRiskGroups',
+      report.keysInUse.reduce((n, k) => n + (k.groupsAtRisk ?? 0), 0),
+    ),
     count('AtRiskKeys', report.keysInUse.filter((k) => (k.groupsAtRisk ?? 0) > 0).length),
     {
       name: 'Duration',

@@ -47,7 +47,10 @@ export function mergeSweep(previous: SweepState | undefined, report: Report): Sw
     totals,
     keysInUse: keys.keysInUse,
     // A key left out once may be counted again later: the count is of entries left out, at most.
-    keysInUseOmitted: Math.max(previous?.keysInUseOmitted ?? 0, (report.keysInUseOmitted ?? 0) + keys.omitted),
+    keysInUseOmitted: Math.max(
+      previous?.keysInUseOmitted ?? 0,
+      (report.keysInUseOmitted ?? 0) + keys.omitted,
+    ),
     groups,
     groupsOmitted: (previous?.groupsOmitted ?? 0) + report.groupsOmitted + omitted,
   };
@@ -71,7 +74,10 @@ function mergeKeys(previous: readonly KeyInUse[], report: Report): KeyInUse[] {
     if (atRisk > 0) combined.groupsAtRisk = atRisk;
     const moved = (before.reassociated ?? 0) + (next.reassociated ?? 0);
     const ctx = { region: report.region, account: report.account };
-    merged.set(next.arn, moved > 0 ? withReassociationWarning(combined, moved, ctx, report.dryRun) : combined);
+    merged.set(
+      next.arn,
+      moved > 0 ? withReassociationWarning(combined, moved, ctx, report.dryRun) : combined,
+    );
   }
   return [...merged.values()];
 }
@@ -163,7 +169,8 @@ export function parseSweepState(value: unknown): SweepState | undefined {
   const isCount = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
   if (!isCount(state.invocations) || !isCount(state.groupsOmitted) || !isCount(state.keysInUseOmitted))
     fail('expected counts for invocations, groupsOmitted and keysInUseOmitted');
-  if (!Array.isArray(state.keysInUse) || !state.keysInUse.every(isKeyInUse)) fail('expected a list of keys in use');
+  if (!Array.isArray(state.keysInUse) || !state.keysInUse.every(isKeyInUse))
+    fail('expected a list of keys in use');
   const totals = state.totals as Record<string, unknown> | null;
   if (typeof totals !== 'object' || totals === null || !TOTAL_KEYS.every((k) => isCount(totals[k]))) {
     fail('expected totals with every count');

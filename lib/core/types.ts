@@ -129,8 +129,20 @@ export type GroupOutcome =
   | { outcome: 'failed'; logGroupName: string; errorCode: string; message: string }
   | { outcome: 'not-reached'; logGroupName: string; reason: NotReachedReason }
   | { outcome: 'at-risk'; logGroupName: string; reason: AtRiskReason; message: string; kmsKeyId: string }
-  | { outcome: 'other-key'; logGroupName: string; reason: 'not-target-key'; message: string; kmsKeyId: string }
-  | { outcome: 'unverified'; logGroupName: string; reason: 'key-unreadable'; message: string; kmsKeyId: string }
+  | {
+      outcome: 'other-key';
+      logGroupName: string;
+      reason: 'not-target-key';
+      message: string;
+      kmsKeyId: string;
+    }
+  | {
+      outcome: 'unverified';
+      logGroupName: string;
+      reason: 'key-unreadable';
+      message: string;
+      kmsKeyId: string;
+    }
   | {
       outcome: 'reassociated' | 'would-reassociate';
       logGroupName: string;

@@ -6,10 +6,10 @@
 import { classifyGroupFailure } from '../core/classify-failure';
 import type { Config } from '../core/config';
 import type { KeyAssessment } from '../core/key-check';
+import { logsServicePrincipal } from '../core/key-policy';
 import { type Decision, hasExcludeTag } from '../core/plan';
 import type { Ports } from '../core/ports';
 import type { RunIntent } from '../core/resume-token';
-import { logsServicePrincipal } from '../core/key-policy';
 import type { GroupOutcome, LogGroup } from '../core/types';
 import type { KeyHealth } from './key-health';
 import type { Recorder } from './record';

@@ -12,9 +12,9 @@ import {
   describeKeyInUse,
   type GroupKeyVerdict,
   isOtherAccountKey,
+  judgeGroupOnKey,
   type KeyAudit,
   type KeyTally,
-  judgeGroupOnKey,
 } from '../core/key-audit';
 import type { KeyRules } from '../core/plan';
 import type { Ports } from '../core/ports';
@@ -43,7 +43,12 @@ export function createKeyAuditor(config: Readonly<Config>, ports: Ports, key: As
       return auditKey(arn, facts, ctx, ports.now());
     } catch (error) {
       const code = error instanceof AwsCallError ? error.code : 'Error';
-      return { status: 'unverified', arn, state: null, message: `The key could not be read (${code}): its health is unknown.` };
+      return {
+        status: 'unverified',
+        arn,
+        state: null,
+        message: `The key could not be read (${code}): its health is unknown.`,
+      };
     }
   };
 
@@ -64,7 +69,10 @@ export function createKeyAuditor(config: Readonly<Config>, ports: Ports, key: As
       const fresh = new Set(groups.map((g) => g.kmsKeyId).filter((id): id is string => !!id));
       for (const arn of fresh) {
         if (arn !== targetArn && !audits.has(arn)) {
-          audits.set(arn, read(arn).then((audit) => (settled.set(arn, audit), audit)));
+          audits.set(
+            arn,
+            read(arn).then((audit) => (settled.set(arn, audit), audit)),
+          );
         }
       }
       await Promise.all([...fresh].map((arn) => audits.get(arn)));
@@ -87,7 +95,12 @@ function targetArnOf(config: Readonly<Config>, key: AssessedKey): string {
 }
 
 function notAudited(arn: string): KeyAudit {
-  return { status: 'unverified', arn, state: null, message: 'Not audited (KEY_AUDIT=off): its health is unknown.' };
+  return {
+    status: 'unverified',
+    arn,
+    state: null,
+    message: 'Not audited (KEY_AUDIT=off): its health is unknown.',
+  };
 }
 
 function emptyTally(): KeyTally {

@@ -14,8 +14,8 @@ import { buildReport } from '../core/report';
 import { encodeResumeToken, type RunIntent } from '../core/resume-token';
 import type { Report } from '../core/types';
 import { type Applier, createApplier } from './apply';
-import { createKeyAuditor, type KeyAuditor } from './audit-keys';
 import type { AssessedKey } from './assess-key';
+import { createKeyAuditor, type KeyAuditor } from './audit-keys';
 import { openGroupSource, READ_AHEAD_LEAD_MS } from './group-source';
 import { createKeyHealth, type KeyHealth } from './key-health';
 import { createPool } from './pool';
@@ -60,11 +60,14 @@ export async function runPipeline(
   const resumeToken = walked.stoppedAt
     ? encodeResumeToken({ position: walked.stoppedAt, intent: intentLeft(intent, applier.reserved()) })
     : undefined;
-  return assembleReport({ config, request, ports, context, key, intent, health, applier, auditor, recorder }, {
-    startedAt,
-    walked,
-    resumeToken,
-  });
+  return assembleReport(
+    { config, request, ports, context, key, intent, health, applier, auditor, recorder },
+    {
+      startedAt,
+      walked,
+      resumeToken,
+    },
+  );
 }
 
 interface RunParts {

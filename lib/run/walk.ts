@@ -6,9 +6,9 @@
  */
 import { AwsCallError } from '../core/errors';
 import type { Decision } from '../core/plan';
-import type { Candidate } from './apply';
 import type { ScanPosition } from '../core/resume-token';
 import type { LogGroup } from '../core/types';
+import type { Candidate } from './apply';
 import type { SourcePage } from './group-source';
 import type { Pool } from './pool';
 import type { Recorder } from './record';
