@@ -37,7 +37,6 @@ async function runEvent(
   return { ...fake, ...result };
 }
 
-
 /** The cache tests read the target key only. */
 const notAudited = {
   readKeyInUse: async (): Promise<never> => {

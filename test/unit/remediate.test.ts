@@ -178,24 +178,29 @@ describe('runRemediation', () => {
       'KEY_POLICY_DENIES_LOGS',
       'key-policy-revoked',
     ],
-  ])('attempts no association when the key is %s, and skips every candidate', async (_label, key, code, atRisk) => {
-    const { report, calls } = await run({
-      groups: [group('/a'), group('/b'), group('/c', { kmsKeyId: KEY_ARN })],
-      key,
-    });
-    expect(calls.associate).toHaveLength(0);
-    expect(report.key.usable).toBe(false);
-    expect(report.key.problems.map((p) => p.code)).toContain(code);
-    const candidates = report.groups.filter((g) => g.logGroupName !== '/c');
-    expect(candidates.every((g) => g.outcome === 'skipped' && g.reason === 'key-unusable')).toBe(true);
-    // The group already on the target key shares its trouble, where the trouble loses its logs.
-    if (atRisk) {
-      expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 0, skipped: 2, atRisk: 1 });
-      expect(report.groups).toContainEqual(expect.objectContaining({ logGroupName: '/c', outcome: 'at-risk', reason: atRisk }));
-    } else {
-      expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, skipped: 2, atRisk: 0 });
-    }
-  });
+  ])(
+    'attempts no association when the key is %s, and skips every candidate',
+    async (_label, key, code, atRisk) => {
+      const { report, calls } = await run({
+        groups: [group('/a'), group('/b'), group('/c', { kmsKeyId: KEY_ARN })],
+        key,
+      });
+      expect(calls.associate).toHaveLength(0);
+      expect(report.key.usable).toBe(false);
+      expect(report.key.problems.map((p) => p.code)).toContain(code);
+      const candidates = report.groups.filter((g) => g.logGroupName !== '/c');
+      expect(candidates.every((g) => g.outcome === 'skipped' && g.reason === 'key-unusable')).toBe(true);
+      // The group already on the target key shares its trouble, where the trouble loses its logs.
+      if (atRisk) {
+        expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 0, skipped: 2, atRisk: 1 });
+        expect(report.groups).toContainEqual(
+          expect.objectContaining({ logGroupName: '/c', outcome: 'at-risk', reason: atRisk }),
+        );
+      } else {
+        expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, skipped: 2, atRisk: 0 });
+      }
+    },
+  );
 
   it('carries the exact statement to add when the policy lacks it', async () => {
     const { report } = await run({

@@ -98,12 +98,16 @@ const notReached = (logGroupName: string): GroupOutcome => ({
   reason: 'max-remediations',
 });
 const OLD_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0000aaaa-12ab-34cd-56ef-1234567890ab`;
-const onKey = (
-  outcome: 'at-risk' | 'other-key' | 'unverified' | 'reassociated' | 'would-reassociate',
-  reason: string,
-) =>
+const onKey =
+  (outcome: 'at-risk' | 'other-key' | 'unverified' | 'reassociated' | 'would-reassociate', reason: string) =>
   (logGroupName: string): GroupOutcome =>
-    ({ outcome, logGroupName, reason, message: `${outcome} because ${reason}`, kmsKeyId: OLD_KEY }) as GroupOutcome;
+    ({
+      outcome,
+      logGroupName,
+      reason,
+      message: `${outcome} because ${reason}`,
+      kmsKeyId: OLD_KEY,
+    }) as GroupOutcome;
 const atRisk = onKey('at-risk', 'key-pending-deletion');
 const otherKey = onKey('other-key', 'not-target-key');
 const unverified = onKey('unverified', 'key-unreadable');
