@@ -34,6 +34,12 @@ export interface Config {
   associateTps: number;
   /** How long a warm container trusts what KMS said about the key, for new-group events. */
   keyCacheSeconds: number;
+  /** Whether the keys that encrypted groups already use are audited (KEY_AUDIT=on). */
+  keyAudit: boolean;
+  /** A group on a healthy key other than the target: compliant, reported, or moved to the target. */
+  otherKeys: 'allow' | 'report' | 'reassociate';
+  /** A group on an at-risk key: reported, or moved to the target. */
+  unhealthyKeys: 'report' | 'reassociate';
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -118,6 +124,22 @@ const reportWhen = v.pipe(
   v.optional(v.picklist(['always', 'findings'], 'expected always or findings'), 'findings'),
 );
 
+const keyAudit = v.pipe(
+  text,
+  v.optional(v.picklist(['on', 'off'], 'expected on or off'), 'on'),
+  v.transform((value) => value === 'on'),
+);
+
+const otherKeys = v.pipe(
+  text,
+  v.optional(v.picklist(['allow', 'report', 'reassociate'], 'expected allow, report or reassociate'), 'allow'),
+);
+
+const unhealthyKeys = v.pipe(
+  text,
+  v.optional(v.picklist(['report', 'reassociate'], 'expected report or reassociate'), 'report'),
+);
+
 /** Every setting but the region: the variable it is read from, and its schema. */
 const SETTINGS = {
   kmsKeyId: ['KMS_KEY_ID', kmsKeyId],
@@ -133,6 +155,9 @@ const SETTINGS = {
   // AWS publishes no quota for AssociateKmsKey; 5 per second is that of its sibling control-plane calls.
   associateTps: ['ASSOCIATE_TPS', wholeNumber(5, 0, 100)],
   keyCacheSeconds: ['KEY_CACHE_SECONDS', wholeNumber(300, 0, 3600)],
+  keyAudit: ['KEY_AUDIT', keyAudit],
+  otherKeys: ['OTHER_KEYS', otherKeys],
+  unhealthyKeys: ['UNHEALTHY_KEYS', unhealthyKeys],
 } as const satisfies Record<
   Exclude<keyof Config, 'region'>,
   readonly [string, v.GenericSchema<string | undefined, unknown>]

@@ -80,6 +80,9 @@ export function baseConfig(overrides: Partial<Config> = {}): Config {
     describeLogGroupsTps: 0,
     associateTps: 0,
     keyCacheSeconds: 300,
+    keyAudit: true,
+    otherKeys: 'allow',
+    unhealthyKeys: 'report',
     ...overrides,
   };
 }
