@@ -380,6 +380,8 @@ describe('serverless package: the function role', () => {
       ['created', { ScheduleTarget: 'lambda' }],
       ['created', { Realtime: 'false' }],
       ['created', { ScheduleTarget: 'lambda', Realtime: 'false' }],
+      ['created', { KeyEvents: 'false' }],
+      ['created', { ScheduleTarget: 'lambda', KeyEvents: 'false' }],
     ];
     for (const [variant, overrides] of cases) {
       const stack = stackOf(variant, overrides);
@@ -612,8 +614,13 @@ describe('serverless package: the on-failure destination', () => {
 
 describe('serverless package: events EventBridge could not deliver', () => {
   const RULE_CASES: [string, Record<string, string>, string[]][] = [
-    ['default', {}, ['SweepSchedule', 'RealtimeRule']],
-    ['scheduleTarget=lambda', { ScheduleTarget: 'lambda' }, ['DirectSchedule', 'RealtimeRule']],
+    ['default', {}, ['SweepSchedule', 'RealtimeRule', 'KeyEventsRule']],
+    [
+      'scheduleTarget=lambda',
+      { ScheduleTarget: 'lambda' },
+      ['DirectSchedule', 'RealtimeRule', 'KeyEventsRule'],
+    ],
+    ['keyEvents=false', { KeyEvents: 'false' }, ['SweepSchedule', 'RealtimeRule']],
     ['realtime=false', { Realtime: 'false' }, ['SweepSchedule']],
     ['both', { ScheduleTarget: 'lambda', Realtime: 'false' }, ['DirectSchedule']],
   ];
@@ -669,7 +676,7 @@ describe('serverless package: events EventBridge could not deliver', () => {
         Condition: undefined,
       });
       expect(isObject(sources) ? asList(sources['aws:SourceArn']) : []).toEqual(
-        ['SweepSchedule', 'DirectSchedule', 'RealtimeRule']
+        ['SweepSchedule', 'DirectSchedule', 'RealtimeRule', 'KeyEventsRule']
           .filter((id) => ruleIds.includes(id))
           .map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
       );
@@ -926,6 +933,78 @@ describe('serverless package: real time', () => {
       Principal: 'events.amazonaws.com',
       SourceArn: { 'Fn::GetAtt': ['RealtimeRule', 'Arn'] },
     });
+  });
+
+  const KEY_EVENTS_PATTERN = {
+    source: ['aws.kms'],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: ['kms.amazonaws.com'],
+      eventName: ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy'],
+      errorCode: [{ exists: false }],
+    },
+  };
+
+  it('starts a sweep of the state machine on CloudTrail key events, with the schedule’s role', () => {
+    const stack = stackOf('created');
+    expect(stack.resource('KeyEventsRule').Properties).toEqual({
+      Description: expect.stringContaining('KMS key'),
+      EventPattern: KEY_EVENTS_PATTERN,
+      Targets: [
+        {
+          Id: 'SweepStateMachine',
+          Arn: { Ref: 'SweepStateMachine' },
+          RoleArn: { 'Fn::GetAtt': ['SweepScheduleRole', 'Arn'] },
+          ...TARGET_DELIVERY,
+        },
+      ],
+    });
+    // That role may start this state machine and do nothing else; only EventBridge of this account may assume it.
+    const role = stack.resource('SweepScheduleRole');
+    const granted = asList(role.Properties.Policies).flatMap((p) =>
+      statementsOf(isObject(p) ? p.PolicyDocument : undefined),
+    );
+    expect(granted.map(withoutSid)).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'SweepStateMachine' } },
+    ]);
+    expect(statementsOf(role.Properties.AssumeRolePolicyDocument)).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      },
+    ]);
+    expect(stack.resources.KeyEventsPermission).toBeUndefined();
+  });
+
+  it('invokes the function on CloudTrail key events with scheduleTarget=lambda, with a permission for that rule', () => {
+    const stack = stackOf('created', { ScheduleTarget: 'lambda' });
+    expect(stack.resource('KeyEventsRule').Properties).toMatchObject({
+      EventPattern: KEY_EVENTS_PATTERN,
+      Targets: [{ Id: 'Remediate', Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] }, ...TARGET_DELIVERY }],
+    });
+    expect(stack.resource('KeyEventsPermission').Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { Ref: FUNCTION_ID },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['KeyEventsRule', 'Arn'] },
+    });
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['keyEvents=false', { KeyEvents: 'false' }],
+    ['keyEvents=false, scheduleTarget=lambda', { KeyEvents: 'false', ScheduleTarget: 'lambda' }],
+    ['realtime=false (key events need its trail)', { Realtime: 'false' }],
+    ['realtime=false, scheduleTarget=lambda', { Realtime: 'false', ScheduleTarget: 'lambda' }],
+  ])('has no key-events rule and no permission with %s', (_case, overrides) => {
+    const stack = stackOf('created', overrides);
+    expect(Object.keys(stack.resources).filter((id) => id.startsWith('KeyEvents'))).toEqual([]);
+  });
+
+  it('defaults keyEvents to "true", and takes only "true" or "false"', () => {
+    const parameter = templateOf('created').Parameters.KeyEvents;
+    expect(parameter).toMatchObject({ Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] });
   });
 
   it('has no rule and no permission with realtime=false: the schedule alone runs', () => {
