@@ -46,6 +46,7 @@ const KEY_UUID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_UUID}`;
 const ALIAS_NAME = 'alias/my-logs-key';
 const ANY_KEY_HERE = `arn:aws:kms:${REGION}:${ACCOUNT}:key/*`;
+const ANY_ACCOUNTS_KEY_HERE = `arn:aws:kms:${REGION}:*:key/*`;
 const ALIAS_CONDITION: JsonObject = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ALIAS_NAME } };
 const CREATED_KEY_ARN: Json = { 'Fn::GetAtt': ['RemediatorKey', 'Arn'] };
 const TOPIC_KEY_ARN: Json = { 'Fn::GetAtt': ['ReportTopicKey', 'Arn'] };
@@ -117,6 +118,8 @@ function expectedRoleStatements(kms: KeyGrant) {
       Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:*`,
     },
     { Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus'], ...kms },
+    // The key audit: read-only, on any account's keys of this region (a group may use another account's key).
+    { Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'], Resource: ANY_ACCOUNTS_KEY_HERE },
     { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'ReportTopic' } },
     // Publishing to a topic encrypted with a customer-managed key: on the topic's key only.
     { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: TOPIC_KEY_ARN },
@@ -292,11 +295,29 @@ describe('serverless package: the function role', () => {
       `arn:aws:kms:${REGION}:${ACCOUNT}:alias/my-logs-key`,
       { Resource: ANY_KEY_HERE, Condition: ALIAS_CONDITION },
     ],
-  ])('reads only the target key when kmsKeyId is %s', (_form, kmsKeyId, kms) => {
+  ])('checks the target key, and only it, for rotation when kmsKeyId is %s', (_form, kmsKeyId, kms) => {
     const stack = stackOf('created', { KmsKeyId: kmsKeyId });
     expect(ownStatements(stack).map(withoutSid)).toEqual(expectedRoleStatements(kms));
     expect(environmentOf(stack).KMS_KEY_ID).toBe(kmsKeyId);
     expect(stack.resources.RemediatorKey).toBeUndefined();
+  });
+
+  it('lets the key audit describe, and read the policy of, any account’s keys of this region, and nothing more', () => {
+    for (const variant of ALL_VARIANTS) {
+      const kms = ownStatements(stackOf(variant)).filter((s) =>
+        asList(s.Resource).some((r) => typeof r === 'string' && r.includes(':*:key/')),
+      );
+      expect(kms.map((s) => ({ Action: s.Action, Resource: s.Resource, Condition: s.Condition }))).toEqual([
+        {
+          Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'],
+          Resource: ANY_ACCOUNTS_KEY_HERE,
+          Condition: undefined,
+        },
+      ]);
+    }
+    // Unresolved, the region is the stack's own, never a literal or a wildcard.
+    const raw = JSON.stringify(templateOf('created').Resources[ROLE_ID]);
+    expect(raw).toContain(`arn:\${AWS::Partition}:kms:\${AWS::Region}:*:key/*`);
   });
 
   it('keeps the framework statements to the function’s own log group', () => {
