@@ -132,7 +132,10 @@ const keyAudit = v.pipe(
 
 const otherKeys = v.pipe(
   text,
-  v.optional(v.picklist(['allow', 'report', 'reassociate'], 'expected allow, report or reassociate'), 'allow'),
+  v.optional(
+    v.picklist(['allow', 'report', 'reassociate'], 'expected allow, report or reassociate'),
+    'allow',
+  ),
 );
 
 const unhealthyKeys = v.pipe(

@@ -30,6 +30,9 @@ export const RUN_METRIC_NAMES = [
   'NotReached',
   'KeyUsable',
   'Duration',
+  // The key audit: groups on at-risk keys, and at-risk keys (AtRiskKeysAlarm).
+  'AtRiskGroups',
+  'AtRiskKeys',
 ] as const;
 
 export type RunMetricName = (typeof RUN_METRIC_NAMES)[number] | (typeof REALTIME_METRIC_NAMES)[number];
@@ -53,6 +56,9 @@ export function computeRunMetrics(report: Report): RunMetric[] {
     count('Skipped', t.skipped),
     count('NotReached', t.notReached),
     count('KeyUsable', report.key.usable ? 1 : 0),
+    // PLACEHOLDER (issue 13, wip/key-events): the key audit's report computes these on merge.
+    count('AtRiskGroups', 0),
+    count('AtRiskKeys', 0),
     {
       name: 'Duration',
       unit: 'Milliseconds',

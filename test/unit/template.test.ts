@@ -858,6 +858,37 @@ describe('serverless package: metrics, alarms and dashboard', () => {
     expect(evaluateFindings(FINDINGS_EXPRESSION, failed, keyUsable)).toBe(expected);
   });
 
+  it('alarms when a run finds a key in use at risk, and says when that clears', () => {
+    const alarm = stackOf('created').resource('AtRiskKeysAlarm');
+    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm.Properties).toEqual({
+      AlarmName: 'logs-kms-remediator-dev-at-risk-keys',
+      AlarmDescription: expect.stringContaining('AtRiskKeys > 0'),
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'AtRiskKeys',
+      Dimensions: METRIC_DIMENSIONS,
+      Statistic: 'Maximum',
+      Period: 3600,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      // A period with no finished run says nothing about the keys.
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'ReportTopic' }],
+      OKActions: [{ Ref: 'ReportTopic' }],
+    });
+    expect(RUN_METRIC_NAMES).toContain('AtRiskKeys');
+  });
+
+  it('graphs the at-risk keys and the groups on them together, per run', () => {
+    const { widgets } = dashboardBody(stackOf('created'));
+    const widget = widgets.find((w) => metricRows(w).some((row) => row[1] === 'AtRiskKeys'));
+    expect(widget?.properties.metrics?.map((row) => row[1])).toEqual(['AtRiskKeys', 'AtRiskGroups']);
+    expect(widget?.properties).toMatchObject({ period: 3600, region: REGION });
+    expect(RUN_METRIC_NAMES).toEqual(expect.arrayContaining(['AtRiskKeys', 'AtRiskGroups']));
+  });
+
   it('alarms when the function fails', () => {
     const alarm = stackOf('created').resource('ErrorsAlarm');
     expect(alarm.Properties).toEqual({
@@ -922,7 +953,7 @@ describe('serverless package: metrics, alarms and dashboard', () => {
     expect(first?.properties.period).toBe(3600);
   });
 
-  it('shows the function’s errors and throttles, and both alarms', () => {
+  it('shows the function’s errors and throttles, and the three alarms', () => {
     const { widgets } = dashboardBody(stackOf('created'));
     const lambdaRows = widgets.flatMap(metricRows).filter((row) => row[0] === 'AWS/Lambda');
     expect(lambdaRows.map((row) => row.slice(0, 4))).toEqual([
@@ -930,7 +961,7 @@ describe('serverless package: metrics, alarms and dashboard', () => {
       ['AWS/Lambda', 'Throttles', 'FunctionName', `<${FUNCTION_ID}>`],
     ]);
     const alarms = widgets.filter((w) => w.type === 'alarm').flatMap((w) => w.properties.alarms ?? []);
-    expect(alarms).toEqual(['<FindingsAlarm.Arn>', '<ErrorsAlarm.Arn>']);
+    expect(alarms).toEqual(['<FindingsAlarm.Arn>', '<AtRiskKeysAlarm.Arn>', '<ErrorsAlarm.Arn>']);
   });
 });
 
