@@ -30,6 +30,7 @@ export const RUN_METRIC_NAMES = [
   'NotReached',
   'KeyUsable',
   'Duration',
+  // The key audit: groups on at-risk keys, and at-risk keys (AtRiskKeysAlarm).
   'AtRiskGroups',
   'AtRiskKeys',
 ] as const;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KeyLookupError, ReportPublishError } from '../../lib/core/errors';
 import type { RunRequest } from '../../lib/core/event';
 import { parseEvent } from '../../lib/core/event';
@@ -698,5 +700,37 @@ describe('runRemediation when the key goes bad mid-run', () => {
     expect(report.totals.failed).toBe(30);
     expect(report.key.usable).toBe(true);
     expect(calls.readKeyFacts.length).toBeLessThanOrEqual(1 + 5);
+  });
+});
+
+describe('a run started by a CloudTrail KMS key event', () => {
+  const keyDisabled = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'events', 'key-disabled.json'), 'utf8'),
+  ) as Record<string, unknown>;
+
+  it.each<[string, unknown]>([
+    ['delivered to the function directly (scheduleTarget=lambda)', keyDisabled],
+    ['as the start of a Step Functions sweep', { sweep: {}, start: keyDisabled }],
+  ])('is an ordinary run of every group, %s, not a run for one new group', async (_door, event) => {
+    // Prepare
+    const request = parseEvent(event);
+    const groups = [group('/a'), group('/b', { kmsKeyId: KEY_ARN }), group('/c')];
+    const fake = createFakePorts({ groups });
+
+    // Act
+    const { report, published } = await runRemediation(baseConfig(), request, fake.ports, context);
+
+    // Assess: the whole account scanned and reported, as a scheduled run would be.
+    expect(request.keyEvent).toMatchObject({ eventName: 'DisableKey' });
+    expect(fake.calls.findLogGroup).toEqual([]);
+    expect(fake.calls.describePages).toBeGreaterThan(0);
+    expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, remediated: 2 });
+    expectTotalsAddUp(report);
+    // reportWhen 'always' (baseConfig): the created-group door would publish only problems.
+    expect(published).toBe(true);
+    expect(fake.calls.published).toHaveLength(1);
+    const metricNames = (fake.calls.metrics[0] ?? []).map((m) => m.name);
+    expect(metricNames).toContain('Scanned');
+    expect(metricNames).not.toContain('RealtimeRemediated');
   });
 });

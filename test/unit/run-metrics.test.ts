@@ -82,3 +82,27 @@ describe('the EMF metrics adapter', () => {
     expect(flushed).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('the key audit figures', () => {
+  it('counts the groups at risk and the keys they are on, whatever the run did about them', () => {
+    const base = reportWith([], 5);
+    const report = {
+      ...base,
+      keysInUse: [
+        { arn: 'target', groups: 2, verdict: 'target' as const, state: 'Enabled' },
+        {
+          arn: 'disabled',
+          groups: 2,
+          verdict: 'at-risk' as const,
+          state: 'Disabled',
+          groupsAtRisk: 2,
+          reassociated: 2,
+        },
+        { arn: 'scoped', groups: 3, verdict: 'at-risk' as const, state: 'Enabled', groupsAtRisk: 1 },
+        { arn: 'foreign', groups: 1, verdict: 'unverified' as const, state: null },
+      ],
+    };
+    const metrics = Object.fromEntries(computeRunMetrics(report).map((m) => [m.name, m.value]));
+    expect(metrics).toMatchObject({ AtRiskGroups: 3, AtRiskKeys: 2 });
+  });
+});
