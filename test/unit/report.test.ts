@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   buildReport,
   computeTotals,
+  KEYS_IN_USE_MAX_BYTES,
   type RunSummary,
   renderSnsMessage,
   renderSubject,
@@ -10,7 +11,15 @@ import {
   SNS_MAX_MESSAGE_BYTES,
   shouldPublish,
 } from '../../lib/core/report';
-import type { GroupOutcome, KeyReport, Outcome, Report, ReportStatus, Totals } from '../../lib/core/types';
+import type {
+  GroupOutcome,
+  KeyInUse,
+  KeyReport,
+  Outcome,
+  Report,
+  ReportStatus,
+  Totals,
+} from '../../lib/core/types';
 import { keyReport } from '../support/fakes';
 
 const ACCOUNT = '123456789012';
@@ -831,5 +840,70 @@ describe('renderSnsMessage', () => {
 
     expect(sns.report.groupsOmitted).toBe(10);
     expect(sns.report.groups).toHaveLength(1);
+  });
+});
+
+describe('the key audit in the report', () => {
+  const pending: KeyInUse = {
+    arn: OLD_KEY,
+    groups: 2,
+    verdict: 'at-risk',
+    state: 'PendingDeletion',
+    deletionDate: '2026-12-10T00:00:00.000Z',
+    groupsAtRisk: 2,
+    problem: { code: 'KEY_PENDING_DELETION', message: 'scheduled for deletion' },
+    fix: { commands: ['aws kms cancel-key-deletion --key-id x'], ifNothingIsDone: 'the logs are lost' },
+  };
+  const target: KeyInUse = { arn: KEY_ARN, groups: 1, verdict: 'target', state: 'Enabled' };
+
+  it.each<[string, Partial<RunSummary>, ReportStatus]>([
+    ['a group at risk', { outcomes: [atRisk('/r')] }, 'at-risk'],
+    [
+      'groups moved off an at-risk key',
+      { outcomes: [reassociated('/r')], keysInUse: [target, pending] },
+      'at-risk',
+    ],
+    ['a failure beside a group at risk', { outcomes: [atRisk('/r'), failed('/f')] }, 'failed'],
+    ['a group on another key', { outcomes: [otherKey('/o')] }, 'findings'],
+    ['a group whose key is unknown', { outcomes: [unverified('/u')] }, 'findings'],
+    ['a would-be reassociation', { outcomes: [wouldReassociate('/w')] }, 'findings'],
+    [
+      'a reassociation off a healthy key',
+      { outcomes: [reassociated('/r')], keysInUse: [target] },
+      'remediated',
+    ],
+  ])('status: %s is %s', (_label, overrides, status) => {
+    expect(reportStatus(report(overrides))).toBe(status);
+  });
+
+  it('leads the text with the keys at risk, naming the deletion date, the fix and what follows', () => {
+    const text = renderText(report({ outcomes: [atRisk('/r')], keysInUse: [target, pending] }));
+    const lead = text.indexOf('KEYS AT RISK (1):');
+    expect(lead).toBeGreaterThan(-1);
+    expect(lead).toBeLessThan(text.indexOf('Scanned '));
+    expect(text).toContain(`${OLD_KEY} (PendingDeletion, to be deleted on 2026-12-10T00:00:00.000Z)`);
+    expect(text).toContain('aws kms cancel-key-deletion --key-id x');
+    expect(text).toContain('If nothing is done: the logs are lost');
+  });
+
+  it('names the key event that started the run', () => {
+    const keyEvent = { eventName: 'DisableKey' as const, keyId: OLD_KEY, eventTime: '2026-12-03T10:00:00Z' };
+    const built = report({ keyEvent });
+    expect(built.keyEvent).toEqual(keyEvent);
+    expect(renderText(built)).toContain(`Started by DisableKey on ${OLD_KEY} at 2026-12-03T10:00:00Z`);
+  });
+
+  it('keeps the key list within its budget, the target and at-risk keys first', () => {
+    const healthy = Array.from({ length: 2_000 }, (_, i) => ({
+      arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`,
+      groups: 1,
+      verdict: 'healthy' as const,
+      state: 'Enabled',
+    }));
+    const built = report({ keysInUse: [...healthy, pending, target] });
+    expect(JSON.stringify(built.keysInUse).length).toBeLessThanOrEqual(KEYS_IN_USE_MAX_BYTES);
+    expect(built.keysInUse.slice(0, 2).map((k) => k.arn)).toEqual([KEY_ARN, OLD_KEY]);
+    expect(built.keysInUseOmitted).toBe(2_002 - built.keysInUse.length);
+    expect(built.keysInUseOmitted).toBeGreaterThan(0);
   });
 });
