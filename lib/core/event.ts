@@ -36,8 +36,8 @@ const INTENT_FIELDS = ['dryRun', 'logGroupNamePrefix', 'maxRemediations', 'repor
 const MANUAL_FIELDS = [...INTENT_FIELDS, 'resumeToken', 'sweep', 'start'] as const;
 type ManualField = (typeof MANUAL_FIELDS)[number];
 
-// DescribeLogGroups' own constraint on logGroupNamePrefix.
-const PREFIX_SHAPE = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+// DescribeLogGroups' own constraint on logGroupNamePrefix (and on a log group's name).
+export const PREFIX_SHAPE = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 
 // RFC 3339 / ISO 8601 date and time, as CloudTrail writes eventTime ("2025-01-06T03:00:00Z").
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;

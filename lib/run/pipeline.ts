@@ -8,8 +8,8 @@ import type { Config } from '../core/config';
 import type { RunRequest } from '../core/event';
 import { intentLeft, resolveIntent } from '../core/intent';
 import { createPatternSet } from '../core/patterns';
-import { decideGroup, type Scope } from '../core/plan';
-import type { Ports } from '../core/ports';
+import { type Decision, decideGroup, type Scope } from '../core/plan';
+import type { Ports, ProgressPort } from '../core/ports';
 import { buildReport } from '../core/report';
 import { encodeResumeToken } from '../core/resume-token';
 import type { Report } from '../core/types';
@@ -31,7 +31,7 @@ export async function runPipeline(
 ): Promise<Report> {
   const startedAt = ports.now();
   const intent = resolveIntent(config, request);
-  const recorder = createRecorder(ports.log);
+  const recorder = createRecorder(ports.log, ports.progress);
   const health = createKeyHealth(key.assessment, ports, config, key.account);
   const applier = createApplier({ config, ports, key: key.assessment, health, recorder }, intent);
   const scope: Scope = {
@@ -43,7 +43,7 @@ export async function runPipeline(
     openGroupSource(request, ports, deadlineOf(context, READ_AHEAD_LEAD_MS)),
     request.resumeFrom,
     {
-      decide: (group) => decideGroup(group, scope, key.assessment),
+      decide: (group) => observed(decideGroup(group, scope, key.assessment), ports.progress),
       apply: (group) => applier.apply(group),
       outOfTime: deadlineOf(context),
     },
@@ -75,4 +75,11 @@ export async function runPipeline(
     outcomes: recorder.outcomes,
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
   });
+}
+
+/** Tell the progress port, if any, of a decided group; an already-encrypted one is settled on the spot. */
+function observed(decision: Decision, progress: ProgressPort | undefined): Decision {
+  progress?.scanned();
+  if (decision.action === 'count-encrypted') progress?.settled('already-encrypted');
+  return decision;
 }
