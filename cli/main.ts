@@ -5,6 +5,14 @@
 import { createIo } from './io';
 import { runCli } from './program';
 
+// A reader that stops early (`| head`) closes the pipe: that ends the output, not in a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 runCli(process.argv, createIo()).then(
   (code) => {
     process.exitCode = code;
