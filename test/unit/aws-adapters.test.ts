@@ -260,14 +260,12 @@ describe('key policy writer (the CLI only)', () => {
   });
 
   it('maps a refusal of the lockout check to an AwsCallError with its code', async () => {
-    kmsMock
-      .on(PutKeyPolicyCommand)
-      .rejects(
-        new MalformedPolicyDocumentException({
-          message: 'The new key policy will not allow you to update the key policy in the future.',
-          ...meta,
-        }),
-      );
+    kmsMock.on(PutKeyPolicyCommand).rejects(
+      new MalformedPolicyDocumentException({
+        message: 'The new key policy will not allow you to update the key policy in the future.',
+        ...meta,
+      }),
+    );
 
     const writer = createKeyPolicyWriter(new KMSClient({ region: 'us-east-1', maxAttempts: 1 }));
 
