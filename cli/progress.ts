@@ -7,6 +7,14 @@ import { type Options, SingleBar } from 'cli-progress';
 import type { ProgressPort } from '../lib/core/ports';
 import type { Outcome } from '../lib/core/types';
 
+/** The outcomes that change a group's key (or would, in a dry run). */
+const CHANGES: ReadonlySet<string> = new Set([
+  'remediated',
+  'would-remediate',
+  'reassociated',
+  'would-reassociate',
+]);
+
 export interface ProgressDisplay extends ProgressPort {
   /** Start drawing; `expected` is the number of groups the scan is expected to find, if known. */
   start(expected: number | undefined): void;
@@ -65,7 +73,7 @@ export function createProgressBar(options: ProgressOptions): ProgressDisplay {
     },
     settled(outcome: Outcome | 'already-encrypted') {
       counts.decided++;
-      if (outcome === 'remediated' || outcome === 'would-remediate') counts.changed++;
+      if (CHANGES.has(outcome)) counts.changed++;
       update();
     },
   };

@@ -1,5 +1,7 @@
 /**
- * KMS adapter: the facts the key check needs, in three calls at most.
+ * KMS adapter: the facts the key check needs, in three calls at most; for the audit of a key that
+ * groups already use, two at most. The audit's calls reach keys other than the target, in this
+ * region only (serverless.yml says why).
  *
  * IAM: kms:DescribeKey
  * IAM: kms:GetKeyPolicy
@@ -15,34 +17,62 @@ import type { KeysPort } from '../core/ports';
 import type { KeyFacts } from '../core/types';
 import { callAws, toAwsCallError } from './errors';
 
+type Metadata = NonNullable<Awaited<ReturnType<typeof describe>>>;
+
 export function createKeysAdapter(client: KMSClient): KeysPort {
   return {
     async readKeyFacts(keyId): Promise<KeyFacts> {
-      let metadata: NonNullable<Awaited<ReturnType<typeof describe>>>;
-      try {
-        metadata = await describe(client, keyId);
-      } catch (error) {
-        const e = toAwsCallError('DescribeKey', error);
-        const transient = e.kind === 'throttled';
-        return { found: false, requested: keyId, errorCode: e.code, message: e.awsMessage, transient };
-      }
-      const arn = metadata.Arn ?? keyId;
+      const described = await tryDescribe(client, keyId);
+      if (!described.ok) return described.facts;
+      const arn = described.metadata.Arn ?? keyId;
       const [policy, rotationEnabled] = await Promise.all([
         readPolicy(client, arn),
         readRotation(client, arn),
       ]);
-      return {
-        found: true,
-        requested: keyId,
-        arn,
-        state: metadata.KeyState ?? 'Unknown',
-        keySpec: metadata.KeySpec ?? 'Unknown',
-        keyUsage: metadata.KeyUsage ?? 'Unknown',
-        keyManager: metadata.KeyManager ?? 'Unknown',
-        rotationEnabled,
-        policy,
-      };
+      return { ...factsOf(keyId, arn, described.metadata), rotationEnabled, policy };
     },
+    async readKeyInUse(keyArn, { readPolicy: withPolicy }): Promise<KeyFacts> {
+      const described = await tryDescribe(client, keyArn);
+      if (!described.ok) return described.facts;
+      const arn = described.metadata.Arn ?? keyArn;
+      const policy: Extract<KeyFacts, { found: true }>['policy'] = withPolicy
+        ? await readPolicy(client, arn)
+        : {
+            readable: false,
+            errorCode: 'CrossAccount',
+            message: 'GetKeyPolicy cannot be called on a key of another account',
+          };
+      return { ...factsOf(keyArn, arn, described.metadata), rotationEnabled: undefined, policy };
+    },
+  };
+}
+
+async function tryDescribe(
+  client: KMSClient,
+  keyId: string,
+): Promise<{ ok: true; metadata: Metadata } | { ok: false; facts: KeyFacts }> {
+  try {
+    return { ok: true, metadata: await describe(client, keyId) };
+  } catch (error) {
+    const e = toAwsCallError('DescribeKey', error);
+    const transient = e.kind === 'throttled';
+    return {
+      ok: false,
+      facts: { found: false, requested: keyId, errorCode: e.code, message: e.awsMessage, transient },
+    };
+  }
+}
+
+function factsOf(requested: string, arn: string, metadata: Metadata) {
+  return {
+    found: true as const,
+    requested,
+    arn,
+    state: metadata.KeyState ?? 'Unknown',
+    keySpec: metadata.KeySpec ?? 'Unknown',
+    keyUsage: metadata.KeyUsage ?? 'Unknown',
+    keyManager: metadata.KeyManager ?? 'Unknown',
+    ...(metadata.DeletionDate ? { deletionDate: metadata.DeletionDate.toISOString() } : {}),
   };
 }
 

@@ -34,7 +34,16 @@ export interface Config {
   associateTps: number;
   /** How long a warm container trusts what KMS said about the key, for new-group events. */
   keyCacheSeconds: number;
+  /** Audit the keys that encrypted groups already use (KEY_AUDIT=on). */
+  keyAudit: boolean;
+  /** A group on a healthy key that is not the target: compliant, reported, or moved to the target key. */
+  otherKeys: OtherKeysMode;
+  /** A group on an at-risk key: reported, or moved to the target key. */
+  unhealthyKeys: UnhealthyKeysMode;
 }
+
+export type OtherKeysMode = 'allow' | 'report' | 'reassociate';
+export type UnhealthyKeysMode = 'report' | 'reassociate';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -118,6 +127,9 @@ const reportWhen = v.pipe(
   v.optional(v.picklist(['always', 'findings'], 'expected always or findings'), 'findings'),
 );
 
+const choice = <const T extends readonly [string, ...string[]]>(options: T, fallback: T[number]) =>
+  v.pipe(text, v.optional(v.picklist(options, `expected ${options.join(', ')}`), fallback));
+
 /** Every setting but the region: the variable it is read from, and its schema. */
 const SETTINGS = {
   kmsKeyId: ['KMS_KEY_ID', kmsKeyId],
@@ -133,6 +145,15 @@ const SETTINGS = {
   // AWS publishes no quota for AssociateKmsKey; 5 per second is that of its sibling control-plane calls.
   associateTps: ['ASSOCIATE_TPS', wholeNumber(5, 0, 100)],
   keyCacheSeconds: ['KEY_CACHE_SECONDS', wholeNumber(300, 0, 3600)],
+  keyAudit: [
+    'KEY_AUDIT',
+    v.pipe(
+      choice(['on', 'off'], 'on'),
+      v.transform((value) => value === 'on'),
+    ),
+  ],
+  otherKeys: ['OTHER_KEYS', choice(['allow', 'report', 'reassociate'], 'allow')],
+  unhealthyKeys: ['UNHEALTHY_KEYS', choice(['report', 'reassociate'], 'report')],
 } as const satisfies Record<
   Exclude<keyof Config, 'region'>,
   readonly [string, v.GenericSchema<string | undefined, unknown>]
@@ -151,6 +172,10 @@ export function loadConfig(env: Env): Readonly<Config> {
   const settings = {} as Settings;
   for (const [field, [variable, schema]] of Object.entries(SETTINGS)) {
     (settings as Record<string, unknown>)[field] = readSetting(env, variable, schema);
+  }
+  if (settings.unhealthyKeys === 'reassociate' && !settings.keyAudit) {
+    // Without the audit no key is known to be at risk: the setting could never act.
+    throw new ConfigError('UNHEALTHY_KEYS', env.UNHEALTHY_KEYS, 'reassociate needs KEY_AUDIT=on');
   }
   const { excludeTag: tag, ...rest } = settings;
   return Object.freeze({ region, ...rest, ...(tag ? { excludeTag: Object.freeze(tag) } : {}) });

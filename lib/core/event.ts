@@ -10,10 +10,24 @@ import { decodeResumeToken, type ResumePoint } from './resume-token';
 import { parseSweepState, type SweepState } from './sweep';
 import type { ReportMode } from './types';
 
+/** The KMS calls whose CloudTrail events start an audit sweep: each can put a key's groups at risk. */
+export const KEY_EVENT_NAMES = ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy'] as const;
+export type KeyEventName = (typeof KEY_EVENT_NAMES)[number];
+
+/** The KMS call that started a run: what was done, to which key, when. */
+export interface KeyEvent {
+  eventName: KeyEventName;
+  /** The key's ARN (from the record's resources), or the keyId the call was given. */
+  keyId: string;
+  eventTime: string;
+}
+
 export interface RunRequest {
   trigger: 'scheduled' | 'manual' | 'cloudtrail';
   /** A CloudTrail CreateLogGroup event: only this group is looked at. */
   createdLogGroup?: { logGroupName: string; eventTime: string };
+  /** A CloudTrail KMS event (directly, or as a sweep's start): an ordinary run or sweep, and why it ran. */
+  keyEvent?: KeyEvent;
   /** An event that asks for nothing (a failed CreateLogGroup, a group created encrypted): why. */
   ignored?: string;
   /** Overrides DRY_RUN for this run; a resumed run's comes from its token. */
@@ -38,6 +52,9 @@ type ManualField = (typeof MANUAL_FIELDS)[number];
 
 // DescribeLogGroups' own constraint on logGroupNamePrefix (and on a log group's name).
 export const PREFIX_SHAPE = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+
+// A KMS key ARN (not an alias ARN), in any partition.
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
 
 // RFC 3339 / ISO 8601 date and time, as CloudTrail writes eventTime ("2025-01-06T03:00:00Z").
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -121,7 +138,7 @@ const scheduledSchema = v.object({
 
 const cloudTrailSchema = v.object({
   ...envelopeEntries,
-  source: v.literal('aws.logs', expected('"aws.logs"')),
+  source: v.literal('aws.logs', expected('"aws.logs" or "aws.kms"')),
   detail: v.pipe(
     plainObject('the CloudTrail record as an object'),
     v.looseObject({
@@ -136,6 +153,60 @@ const cloudTrailSchema = v.object({
     }),
   ),
 });
+
+const KEY_EVENT_TEXT =
+  '"DisableKey", "ScheduleKeyDeletion" or "PutKeyPolicy" (the KMS calls that start a key audit)';
+const KEY_ARN_TEXT = 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)';
+// KMS's KeyIdType: 1 to 2048 characters (KMS API reference, DisableKey, KeyId).
+const KEY_ID_TEXT = 'the key id or key ARN the call was given (1 to 2048 characters)';
+
+/**
+ * A CloudTrail record of a KMS call, as EventBridge delivers it: source aws.kms, eventSource
+ * kms.amazonaws.com (EventBridge events reference, "AWS Key Management Service events").
+ */
+const keyEventSchema = v.object({
+  ...envelopeEntries,
+  source: v.literal('aws.kms', expected('"aws.kms"')),
+  detail: v.pipe(
+    plainObject('the CloudTrail record as an object'),
+    v.looseObject({
+      eventSource: v.literal('kms.amazonaws.com', expected('"kms.amazonaws.com"')),
+      eventName: v.picklist(KEY_EVENT_NAMES, expected(KEY_EVENT_TEXT)),
+      eventVersion: v.optional(
+        v.pipe(v.string(expected('1.x')), v.regex(/^1\.\d+$/, expected('a 1.x record format'))),
+      ),
+      eventTime: isoTime,
+      errorCode: v.optional(v.nullable(v.string())),
+      // The record's own list of the resources the call touched: [{ARN, accountId[, type]}]
+      // (KMS Developer Guide, ct-disablekey.html). Not the envelope's `resources`, empty for CloudTrail events.
+      resources: v.optional(
+        v.array(
+          v.pipe(
+            plainObject('a resource as an object'),
+            v.looseObject({
+              ARN: v.optional(
+                v.pipe(v.string(expected(KEY_ARN_TEXT)), v.regex(KEY_ARN, expected(KEY_ARN_TEXT))),
+              ),
+            }),
+          ),
+          expected('the resources the call touched, as an array'),
+        ),
+      ),
+    }),
+  ),
+});
+
+const keyRequestSchema = v.object(
+  {
+    keyId: v.pipe(
+      v.string(expected(KEY_ID_TEXT)),
+      v.minLength(1, expected(KEY_ID_TEXT)),
+      v.maxLength(2048, expected(KEY_ID_TEXT)),
+    ),
+  },
+  // Also the message for a missing keyId.
+  expected(KEY_ID_TEXT),
+);
 
 const createLogGroupSchema = v.object({
   logGroupName: v.pipe(
@@ -175,7 +246,10 @@ function parseBusEvent(event: Record<string, unknown>, where: string): RunReques
   rejectUnknownFields(event, Object.keys(envelopeEntries), where);
   const detailType = event['detail-type'];
   if (detailType === 'Scheduled Event') return parseScheduledEvent(event, where);
-  if (detailType === 'AWS API Call via CloudTrail') return parseCloudTrailEvent(event, where);
+  if (detailType === 'AWS API Call via CloudTrail') {
+    if (event.source === 'aws.kms') return parseKeyEvent(event, where);
+    return parseCloudTrailEvent(event, where);
+  }
   throw new EventError(
     `${where}detail-type`,
     `expected "Scheduled Event" or "AWS API Call via CloudTrail", got ${describe(detailType)}`,
@@ -215,6 +289,37 @@ function parseCloudTrailEvent(event: Record<string, unknown>, where: string): Ru
     return { trigger: 'cloudtrail', ignored: `${logGroupName} was created with a KMS key` };
   }
   return { trigger: 'cloudtrail', createdLogGroup: { logGroupName, eventTime: detail.eventTime } };
+}
+
+/**
+ * A CloudTrail record of kms:DisableKey, ScheduleKeyDeletion or PutKeyPolicy: any of them can cut
+ * CloudWatch Logs off from a key, so it asks for an ordinary run (a sweep, through Step Functions)
+ * that audits every key in use, and says which call started it.
+ */
+function parseKeyEvent(event: Record<string, unknown>, where: string): RunRequest {
+  if (isObject(event.detail)) refuseOurFields(event.detail, `${where}detail.`);
+  const { detail } = parseWith(keyEventSchema, event, where, false);
+  // A call that failed changed no key; CloudTrail records it all the same, with its errorCode.
+  if (typeof detail.errorCode === 'string' && detail.errorCode !== '') {
+    return { trigger: 'cloudtrail', ignored: `${detail.eventName} failed (${truncate(detail.errorCode)})` };
+  }
+  const arn = detail.resources?.find((resource) => resource.ARN !== undefined)?.ARN;
+  const keyId = arn ?? keyIdOfRequest(detail.requestParameters, `${where}detail.requestParameters`);
+  return {
+    trigger: 'cloudtrail',
+    keyEvent: { eventName: detail.eventName, keyId, eventTime: detail.eventTime },
+  };
+}
+
+/** The keyId a KMS call was given: where the record names no key ARN in its resources. */
+function keyIdOfRequest(parameters: unknown, where: string): string {
+  if (!isObject(parameters)) {
+    throw new EventError(
+      where,
+      'expected the parameters of the KMS call as an object (no key ARN in detail.resources)',
+    );
+  }
+  return parseWith(keyRequestSchema, parameters, `${where}.`, false).keyId;
 }
 
 /**
@@ -287,8 +392,14 @@ function parseSweepStart(event: Record<string, unknown>): Partial<RunRequest> {
   const start = requireObject(event.start, 'start', 'the input of the sweep');
   if (Object.hasOwn(start, 'detail-type')) {
     const request = parseBusEvent(start, 'start.');
+    if (request.keyEvent) return { keyEvent: request.keyEvent };
+    if (request.ignored)
+      throw new EventError('start.detail.errorCode', `${request.ignored}: nothing to sweep for`);
     if (request.trigger !== 'scheduled') {
-      throw new EventError('start.detail-type', 'a sweep starts from a Scheduled Event or a manual request');
+      throw new EventError(
+        'start.detail-type',
+        'a sweep starts from a Scheduled Event, a KMS key event or a manual request',
+      );
     }
     return {};
   }

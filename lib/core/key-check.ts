@@ -110,16 +110,29 @@ export function assessKey(facts: KeyFacts, region: string, account: string): Key
   };
 }
 
-/** Whether the key policy lets CloudWatch Logs use the key for this group. */
+/** Whether the key policy lets CloudWatch Logs use the key for this group; unknown verdicts are left to AWS. */
 export function checkGroupAgainstPolicy(
   assessment: KeyAssessment,
   logGroupArn: string,
 ): { allowed: true } | { allowed: false; message: string } {
+  const access = judgeGroupAccess(assessment, logGroupArn);
+  return access.allowed === false ? access : { allowed: true };
+}
+
+/**
+ * Three-valued: whether the key policy lets CloudWatch Logs use the key for this group. `unknown`
+ * when the policy could not be read, or its verdict hangs on condition keys whose value is unknown.
+ */
+export function judgeGroupAccess(
+  assessment: KeyAssessment,
+  logGroupArn: string,
+): { allowed: true } | { allowed: false; message: string } | { allowed: 'unknown' } {
   const { access, logs } = assessment;
   switch (access.kind) {
     case 'all-groups':
-    case 'unknown':
       return { allowed: true };
+    case 'unknown':
+      return { allowed: 'unknown' };
     case 'no-groups':
       return {
         allowed: false,
@@ -127,8 +140,7 @@ export function checkGroupAgainstPolicy(
       };
     case 'per-group': {
       const verdict = evaluateGroupAccess(access.policy, logs, logGroupArn);
-      // An open verdict is left to AWS, like an unreadable policy.
-      if (verdict.allowed === true || verdict.allowed === 'unknown') return { allowed: true };
+      if (verdict.allowed === true || verdict.allowed === 'unknown') return { allowed: verdict.allowed };
       const why =
         verdict.reason === 'explicit-deny'
           ? `an explicit Deny${verdict.sid ? ` (${verdict.sid})` : ''} of ${verdict.action}`

@@ -23,6 +23,11 @@ export interface LogGroupsPort {
 export interface KeysPort {
   /** Everything the key check needs, in at most three KMS calls. Lookup failures are facts, not errors. */
   readKeyFacts(keyId: string): Promise<KeyFacts>;
+  /**
+   * What the audit needs of a key groups already use: DescribeKey, and GetKeyPolicy when
+   * `readPolicy` (false for another account's key, where GetKeyPolicy cannot work).
+   */
+  readKeyInUse(keyArn: string, options: { readPolicy: boolean }): Promise<KeyFacts>;
   /** Drop any cached facts, so the next read asks KMS (after a failure that may be the key's). */
   forget?(): void;
 }

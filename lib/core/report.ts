@@ -2,7 +2,16 @@
  * Pure: turn the outcomes of a run into the report, and render it for SNS:
  * text for people (default, email), JSON for machines (sqs, lambda, http, https).
  */
-import type { GroupOutcome, KeyReport, Outcome, Report, ReportStatus, ReportWhen, Totals } from './types';
+import type {
+  GroupOutcome,
+  KeyInUse,
+  KeyReport,
+  Outcome,
+  Report,
+  ReportStatus,
+  ReportWhen,
+  Totals,
+} from './types';
 
 /** SNS rejects messages over 256 KiB, message attributes included. */
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
@@ -11,20 +20,30 @@ const SUBJECT_MAX = 99;
 
 /** Failures first: they are what a reader must see when the list is cut. */
 const OUTCOME_ORDER: readonly Outcome[] = [
+  'at-risk',
   'failed',
   'skipped',
+  'unverified',
   'not-reached',
+  'other-key',
   'remediated',
+  'reassociated',
   'would-remediate',
+  'would-reassociate',
   'excluded',
 ];
 
 const OUTCOME_HEADINGS: Record<Outcome, string> = {
+  'at-risk': 'At risk',
   failed: 'Failed',
   skipped: 'Skipped',
+  unverified: 'Unverified',
   'not-reached': 'Not reached',
+  'other-key': 'On another key',
   remediated: 'Remediated',
+  reassociated: 'Reassociated',
   'would-remediate': 'Would remediate',
+  'would-reassociate': 'Would reassociate',
   excluded: 'Excluded',
 };
 
@@ -41,6 +60,8 @@ export interface RunSummary {
   key: KeyReport;
   alreadyEncrypted: number;
   outcomes: readonly GroupOutcome[];
+  keysInUse: KeyInUse[];
+  keyEvent?: Report['keyEvent'];
 }
 
 /** Count outcomes. `scanned` is derived, so the totals add up by construction. */
@@ -55,6 +76,11 @@ export function computeTotals(alreadyEncrypted: number, outcomes: readonly Group
     skipped: count('skipped'),
     failed: count('failed'),
     notReached: count('not-reached'),
+    atRisk: count('at-risk'),
+    otherKey: count('other-key'),
+    unverified: count('unverified'),
+    reassociated: count('reassociated'),
+    wouldReassociate: count('would-reassociate'),
   };
 }
 
@@ -66,10 +92,29 @@ export function sortGroups(groups: readonly GroupOutcome[]): GroupOutcome[] {
   return [...groups].sort((a, b) => rank(a) - rank(b) || byName(a, b));
 }
 
+/** Key entries a report carries, in JSON bytes: room is kept for the groups within SNS's 256 KiB. */
+export const KEYS_IN_USE_MAX_BYTES = 40_000;
+
+const KEY_RANK: Record<KeyInUse['verdict'], number> = { target: 0, 'at-risk': 1, unverified: 2, healthy: 3 };
+
+/** The target and at-risk keys first, then unverified, then healthy ones, as many as fit. */
+export function capKeysInUse(keys: readonly KeyInUse[]): { keysInUse: KeyInUse[]; omitted: number } {
+  const sorted = [...keys].sort((a, b) => KEY_RANK[a.verdict] - KEY_RANK[b.verdict] || b.groups - a.groups);
+  let bytes = 0;
+  let count = 0;
+  for (const k of sorted) {
+    bytes += JSON.stringify(k).length + 1;
+    if (bytes > KEYS_IN_USE_MAX_BYTES && count > 0) break;
+    count++;
+  }
+  return { keysInUse: sorted.slice(0, count), omitted: sorted.length - count };
+}
+
 export function buildReport(run: RunSummary): Report {
   const groups = sortGroups(run.outcomes);
+  const keys = capKeysInUse(run.keysInUse);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: run.runId,
     account: run.account,
     region: run.region,
@@ -81,6 +126,9 @@ export function buildReport(run: RunSummary): Report {
     ...(run.scanError ? { scanError: run.scanError } : {}),
     key: run.key,
     totals: computeTotals(run.alreadyEncrypted, run.outcomes),
+    keysInUse: keys.keysInUse,
+    ...(keys.omitted > 0 ? { keysInUseOmitted: keys.omitted } : {}),
+    ...(run.keyEvent ? { keyEvent: run.keyEvent } : {}),
     groups,
     groupsOmitted: 0,
   };
@@ -90,23 +138,30 @@ export function reportStatus(report: Report): ReportStatus {
   const t = report.totals;
   if (!report.key.usable) return 'key-unusable';
   if (t.failed > 0 || report.scanError) return 'failed';
-  if (t.wouldRemediate > 0 || t.skipped > 0 || t.notReached > 0 || !report.complete) return 'findings';
-  if (t.remediated > 0) return 'remediated';
+  if (t.atRisk > 0 || report.keysInUse.some((k) => (k.groupsAtRisk ?? 0) > 0)) return 'at-risk';
+  const open = t.wouldRemediate + t.wouldReassociate + t.skipped + t.notReached + t.otherKey + t.unverified;
+  if (open > 0 || !report.complete) return 'findings';
+  if (t.remediated > 0 || t.reassociated > 0) return 'remediated';
   return 'compliant';
 }
 
 /** `findings` publishes unless the account was already compliant and nothing happened. */
 export function shouldPublish(report: Report, when: ReportWhen): boolean {
   const status = reportStatus(report);
-  if (when === 'problems') return status === 'failed' || status === 'key-unusable';
+  if (when === 'problems') return status === 'failed' || status === 'key-unusable' || status === 'at-risk';
   return when === 'always' || status !== 'compliant';
 }
 
 export function renderSubject(report: Report): string {
   const t = report.totals;
   const counts = [
+    t.atRisk && `${t.atRisk} at risk`,
     t.remediated && `${t.remediated} remediated`,
+    t.reassociated && `${t.reassociated} reassociated`,
     t.wouldRemediate && `${t.wouldRemediate} would remediate`,
+    t.wouldReassociate && `${t.wouldReassociate} would reassociate`,
+    t.otherKey && `${t.otherKey} on other keys`,
+    t.unverified && `${t.unverified} unverified`,
     t.failed && `${t.failed} failed`,
     t.skipped && `${t.skipped} skipped`,
     t.notReached && `${t.notReached} not reached`,
@@ -133,10 +188,13 @@ export function renderText(report: Report): string {
     `Account ${report.account}, region ${report.region}, run ${report.runId}`,
     `Started ${report.startedAt}, finished ${report.finishedAt}${report.complete ? '' : ' (INCOMPLETE)'}`,
     `Status: ${reportStatus(report)}`,
+    ...renderKeyEvent(report),
+    ...renderAtRiskKeys(report.keysInUse),
     '',
     `Scanned ${t.scanned} log groups: ${t.alreadyEncrypted} already encrypted, ${t.remediated} remediated, ` +
       `${t.wouldRemediate} would be remediated, ${t.excluded} excluded, ${t.skipped} skipped, ` +
-      `${t.failed} failed, ${t.notReached} not reached.`,
+      `${t.failed} failed, ${t.notReached} not reached, ${t.atRisk} at risk, ${t.otherKey} on other keys, ` +
+      `${t.unverified} unverified, ${t.reassociated} reassociated, ${t.wouldReassociate} would be reassociated.`,
     '',
     `Key: ${k.arn ?? k.requested}${k.arn && k.arn !== k.requested ? ` (configured as ${k.requested})` : ''}`,
     `  ${keyVerdict(k)}; state ${k.state ?? 'unknown'}, spec ${k.keySpec ?? 'unknown'}, ` +
@@ -150,6 +208,7 @@ export function renderText(report: Report): string {
       ...indent(JSON.stringify(k.policyFix, null, 2), '    '),
     );
   }
+  lines.push(...renderKeysInUse(report.keysInUse, report.keysInUseOmitted));
   if (report.scanError) {
     lines.push(
       '',
@@ -189,8 +248,52 @@ function keyVerdict(k: KeyReport): string {
     : 'NOT USABLE';
 }
 
+/** At-risk keys lead the text: what a reader must see first, with the deletion date. */
+function renderAtRiskKeys(keys: readonly KeyInUse[]): string[] {
+  const atRisk = keys.filter((k) => (k.groupsAtRisk ?? 0) > 0);
+  if (atRisk.length === 0) return [];
+  const lines = ['', `KEYS AT RISK (${atRisk.length}):`];
+  for (const k of atRisk) {
+    const when = k.deletionDate ? `, to be deleted on ${k.deletionDate}` : '';
+    lines.push(
+      `- ${k.arn} (${k.state ?? 'not found'}${when}) encrypts ${k.groupsAtRisk} log group(s) at risk.`,
+    );
+    if (k.problem) lines.push(`  ${k.problem.code}: ${k.problem.message}`);
+    if (k.fix) {
+      lines.push('  Fix:', ...k.fix.commands.map((c) => `    ${c}`));
+      if (k.fix.statement) lines.push(...indent(JSON.stringify(k.fix.statement, null, 2), '    '));
+      lines.push(`  If nothing is done: ${k.fix.ifNothingIsDone}`);
+    }
+  }
+  return lines;
+}
+
+function renderKeysInUse(keys: readonly KeyInUse[], omitted = 0): string[] {
+  if (keys.length === 0) return [];
+  const lines = ['', 'Keys in use:'];
+  for (const k of keys) {
+    lines.push(`  - ${k.arn}: ${k.verdict}, ${k.groups} group(s), state ${k.state ?? 'unknown'}`);
+    if (k.problem && k.verdict !== 'at-risk') lines.push(`    ${k.problem.code}: ${k.problem.message}`);
+    if (k.warning) lines.push(`    Warning: ${k.warning}`);
+  }
+  if (omitted > 0)
+    lines.push(`  ${omitted} more keys are not listed (healthy and unverified ones go first).`);
+  return lines;
+}
+
+function renderKeyEvent(report: Report): string[] {
+  const e = report.keyEvent;
+  return e ? [`Started by ${e.eventName} on ${e.keyId} at ${e.eventTime} (CloudTrail).`] : [];
+}
+
 function describeGroup(g: GroupOutcome): string {
   switch (g.outcome) {
+    case 'at-risk':
+    case 'other-key':
+    case 'unverified':
+    case 'reassociated':
+    case 'would-reassociate':
+      return `  - ${g.logGroupName} (${g.reason}, key ${g.kmsKeyId}): ${g.message}`;
     case 'failed':
       return `  - ${g.logGroupName}: ${g.errorCode}: ${g.message}`;
     case 'skipped':

@@ -30,6 +30,9 @@ export const RUN_METRIC_NAMES = [
   'NotReached',
   'KeyUsable',
   'Duration',
+  // The key audit: groups on at-risk keys, and at-risk keys (AtRiskKeysAlarm).
+  'AtRiskGroups',
+  'AtRiskKeys',
 ] as const;
 
 export type RunMetricName = (typeof RUN_METRIC_NAMES)[number] | (typeof REALTIME_METRIC_NAMES)[number];
@@ -53,6 +56,12 @@ export function computeRunMetrics(report: Report): RunMetric[] {
     count('Skipped', t.skipped),
     count('NotReached', t.notReached),
     count('KeyUsable', report.key.usable ? 1 : 0),
+    // Groups on a key in trouble, whatever this run did about them (reassociating does not save older events).
+    count(
+      'AtRiskGroups',
+      report.keysInUse.reduce((n, k) => n + (k.groupsAtRisk ?? 0), 0),
+    ),
+    count('AtRiskKeys', report.keysInUse.filter((k) => (k.groupsAtRisk ?? 0) > 0).length),
     {
       name: 'Duration',
       unit: 'Milliseconds',

@@ -5,19 +5,22 @@
  * becomes a single report at the end.
  */
 import { EventError } from './errors';
-import { sortGroups } from './report';
-import type { GroupOutcome, KeyReport, Report, Totals } from './types';
+import { withReassociationWarning } from './key-audit';
+import { capKeysInUse, sortGroups } from './report';
+import type { GroupOutcome, KeyInUse, KeyReport, Report, Totals } from './types';
 
 /** Group entries carried between invocations, in JSON bytes: Step Functions caps a state at 256 KB. */
 export const SWEEP_GROUPS_MAX_BYTES = 150_000;
 
 export interface SweepState {
-  v: 1;
+  v: 2;
   runId: string;
   startedAt: string;
   invocations: number;
   key: KeyReport;
   totals: Totals;
+  keysInUse: KeyInUse[];
+  keysInUseOmitted: number;
   groups: GroupOutcome[];
   groupsOmitted: number;
 }
@@ -33,17 +36,50 @@ export function mergeSweep(previous: SweepState | undefined, report: Report): Sw
   totals.scanned -= handedOver.length;
   totals.notReached -= handedOver.length;
   const { groups, omitted } = capGroups([...(previous?.groups ?? []), ...kept]);
+  const keys = capKeysInUse(mergeKeys(previous?.keysInUse ?? [], report));
   return {
-    v: 1,
+    v: 2,
     runId: previous?.runId ?? report.runId,
     startedAt: previous?.startedAt ?? report.startedAt,
     invocations: (previous?.invocations ?? 0) + 1,
     // The latest check of the key is the one that counts: it may have gone bad since.
     key: report.key,
     totals,
+    keysInUse: keys.keysInUse,
+    // A key left out once may be counted again later: the count is of entries left out, at most.
+    keysInUseOmitted: Math.max(
+      previous?.keysInUseOmitted ?? 0,
+      (report.keysInUseOmitted ?? 0) + keys.omitted,
+    ),
     groups,
     groupsOmitted: (previous?.groupsOmitted ?? 0) + report.groupsOmitted + omitted,
   };
+}
+
+const SEVERITY: Record<KeyInUse['verdict'], number> = { 'at-risk': 3, unverified: 2, healthy: 1, target: 0 };
+
+/** Keys seen by every invocation so far: counts add up, and the worst verdict seen of a key stands. */
+function mergeKeys(previous: readonly KeyInUse[], report: Report): KeyInUse[] {
+  const merged = new Map(previous.map((k) => [k.arn, k]));
+  for (const next of report.keysInUse) {
+    const before = merged.get(next.arn);
+    if (!before) {
+      merged.set(next.arn, next);
+      continue;
+    }
+    const worst = SEVERITY[before.verdict] > SEVERITY[next.verdict] ? before : next;
+    const { warning: _w, reassociated: _r, ...entry } = worst;
+    const combined: KeyInUse = { ...entry, groups: before.groups + next.groups };
+    const atRisk = (before.groupsAtRisk ?? 0) + (next.groupsAtRisk ?? 0);
+    if (atRisk > 0) combined.groupsAtRisk = atRisk;
+    const moved = (before.reassociated ?? 0) + (next.reassociated ?? 0);
+    const ctx = { region: report.region, account: report.account };
+    merged.set(
+      next.arn,
+      moved > 0 ? withReassociationWarning(combined, moved, ctx, report.dryRun) : combined,
+    );
+  }
+  return [...merged.values()];
 }
 
 /** The sweep's one report, from its final state and the last invocation's report. */
@@ -55,6 +91,8 @@ export function sweepReport(state: SweepState, last: Report): Report {
     invocations: state.invocations,
     key: state.key,
     totals: state.totals,
+    keysInUse: state.keysInUse,
+    ...(state.keysInUseOmitted > 0 ? { keysInUseOmitted: state.keysInUseOmitted } : {}),
     groups: state.groups,
     groupsOmitted: state.groupsOmitted,
   };
@@ -87,6 +125,11 @@ const TOTAL_KEYS: readonly (keyof Totals)[] = [
   'skipped',
   'failed',
   'notReached',
+  'atRisk',
+  'otherKey',
+  'unverified',
+  'reassociated',
+  'wouldReassociate',
 ];
 
 /**
@@ -100,10 +143,22 @@ export function parseSweepState(value: unknown): SweepState | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected an object');
   const state = value as Record<string, unknown>;
   if (Object.keys(state).length === 0) return undefined;
-  const expected = ['v', 'runId', 'startedAt', 'invocations', 'key', 'totals', 'groups', 'groupsOmitted'];
+  const expected = [
+    'v',
+    'runId',
+    'startedAt',
+    'invocations',
+    'key',
+    'totals',
+    'keysInUse',
+    'keysInUseOmitted',
+    'groups',
+    'groupsOmitted',
+  ];
   const unknown = Object.keys(state).find((k) => !expected.includes(k));
   if (unknown !== undefined) fail(`unknown field ${unknown.slice(0, 80)}`);
-  if (state.v !== 1) fail('expected v: 1');
+  // A v1 state (before the key audit) cannot be continued: its totals lack the audit's buckets.
+  if (state.v !== 2) fail('expected v: 2 (a sweep started by an older version cannot be continued)');
   if (
     typeof state.runId !== 'string' ||
     typeof state.startedAt !== 'string' ||
@@ -112,8 +167,10 @@ export function parseSweepState(value: unknown): SweepState | undefined {
     fail('expected runId and startedAt strings');
   }
   const isCount = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  if (!isCount(state.invocations) || !isCount(state.groupsOmitted))
-    fail('expected counts for invocations and groupsOmitted');
+  if (!isCount(state.invocations) || !isCount(state.groupsOmitted) || !isCount(state.keysInUseOmitted))
+    fail('expected counts for invocations, groupsOmitted and keysInUseOmitted');
+  if (!Array.isArray(state.keysInUse) || !state.keysInUse.every(isKeyInUse))
+    fail('expected a list of keys in use');
   const totals = state.totals as Record<string, unknown> | null;
   if (typeof totals !== 'object' || totals === null || !TOTAL_KEYS.every((k) => isCount(totals[k]))) {
     fail('expected totals with every count');
@@ -132,9 +189,33 @@ export function parseSweepState(value: unknown): SweepState | undefined {
   return value as SweepState;
 }
 
+function isKeyInUse(value: unknown): boolean {
+  const k = value as Record<string, unknown> | null;
+  return (
+    typeof k === 'object' &&
+    k !== null &&
+    typeof k.arn === 'string' &&
+    typeof k.groups === 'number' &&
+    typeof k.verdict === 'string' &&
+    Object.hasOwn(SEVERITY, k.verdict)
+  );
+}
+
 function isGroupOutcome(value: unknown): boolean {
   const g = value as Record<string, unknown> | null;
-  const outcomes = ['remediated', 'would-remediate', 'excluded', 'skipped', 'failed', 'not-reached'];
+  const outcomes = [
+    'remediated',
+    'would-remediate',
+    'excluded',
+    'skipped',
+    'failed',
+    'not-reached',
+    'at-risk',
+    'other-key',
+    'unverified',
+    'reassociated',
+    'would-reassociate',
+  ];
   return (
     typeof g === 'object' &&
     g !== null &&

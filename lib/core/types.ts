@@ -55,6 +55,8 @@ export type KeyFacts =
       keyManager: string;
       /** Undefined when the rotation status could not be read. */
       rotationEnabled: boolean | undefined;
+      /** Set while the key is scheduled for deletion (ISO 8601): when KMS deletes it. */
+      deletionDate?: string;
       policy: { readable: true; document: string } | { readable: false; errorCode: string; message: string };
     };
 
@@ -96,14 +98,58 @@ export type SkipReason =
 /** Why a group was scanned but not processed. */
 export type NotReachedReason = 'max-remediations' | 'deadline';
 
-/** The fate of one scanned group that is listed in the report. Already-encrypted groups are only counted. */
+/** Why the key a group is encrypted with puts its logs at risk. */
+export type AtRiskReason =
+  | 'key-disabled'
+  | 'key-pending-deletion'
+  | 'key-not-found'
+  | 'key-policy-revoked'
+  | 'key-unavailable';
+
+export type AtRiskCode =
+  | 'KEY_DISABLED'
+  | 'KEY_PENDING_DELETION'
+  | 'KEY_NOT_FOUND'
+  | 'KEY_POLICY_REVOKED'
+  | 'KEY_UNAVAILABLE';
+
+/** Why a group leaves the key it is on for the target key. */
+export type ReassociateReason = 'not-target-key' | AtRiskReason;
+
+/**
+ * The fate of one scanned group that is listed in the report. Groups encrypted with a healthy key
+ * that is allowed are only counted. `kmsKeyId` is the key the group was on when it was scanned: for
+ * a reassociated group, the key it came from.
+ */
 export type GroupOutcome =
   | { outcome: 'remediated'; logGroupName: string }
   | { outcome: 'would-remediate'; logGroupName: string }
   | { outcome: 'excluded'; logGroupName: string; reason: ExcludeReason }
   | { outcome: 'skipped'; logGroupName: string; reason: SkipReason; message?: string }
   | { outcome: 'failed'; logGroupName: string; errorCode: string; message: string }
-  | { outcome: 'not-reached'; logGroupName: string; reason: NotReachedReason };
+  | { outcome: 'not-reached'; logGroupName: string; reason: NotReachedReason }
+  | { outcome: 'at-risk'; logGroupName: string; reason: AtRiskReason; message: string; kmsKeyId: string }
+  | {
+      outcome: 'other-key';
+      logGroupName: string;
+      reason: 'not-target-key';
+      message: string;
+      kmsKeyId: string;
+    }
+  | {
+      outcome: 'unverified';
+      logGroupName: string;
+      reason: 'key-unreadable';
+      message: string;
+      kmsKeyId: string;
+    }
+  | {
+      outcome: 'reassociated' | 'would-reassociate';
+      logGroupName: string;
+      reason: ReassociateReason;
+      message: string;
+      kmsKeyId: string;
+    };
 
 export type Outcome = GroupOutcome['outcome'];
 
@@ -116,6 +162,40 @@ export interface Totals {
   skipped: number;
   failed: number;
   notReached: number;
+  atRisk: number;
+  otherKey: number;
+  unverified: number;
+  reassociated: number;
+  wouldReassociate: number;
+}
+
+/** What to do about an at-risk key, and what follows if nothing is done. */
+export interface KeyFix {
+  /** AWS CLI commands, in order. */
+  commands: string[];
+  /** The statement to add to the key policy, where the policy is what shuts CloudWatch Logs out. */
+  statement?: PolicyStatement;
+  ifNothingIsDone: string;
+}
+
+export type KeyInUseVerdict = 'target' | 'healthy' | 'at-risk' | 'unverified';
+
+/** One key that scanned groups are encrypted with (the target key always has one). */
+export interface KeyInUse {
+  arn: string;
+  /** Scanned groups encrypted with it. */
+  groups: number;
+  verdict: KeyInUseVerdict;
+  /** Its KMS key state; null when it could not be read. */
+  state: string | null;
+  deletionDate?: string;
+  /** Groups on it that are at risk (all of them, but for a policy that shuts out only some). */
+  groupsAtRisk?: number;
+  problem?: Finding<AtRiskCode | 'KEY_UNREADABLE'>;
+  fix?: KeyFix;
+  /** Groups this run moved (or, in a dry run, would move) off this key to the target key. */
+  reassociated?: number;
+  warning?: string;
 }
 
 /** The key section of the report. */
@@ -132,9 +212,9 @@ export interface KeyReport {
   policyFix?: PolicyStatement;
 }
 
-/** The report: a stable contract for subscribers (schemaVersion 1). */
+/** The report: a stable contract for subscribers (schemaVersion 2; the README lists the changes from 1). */
 export interface Report {
-  schemaVersion: 1;
+  schemaVersion: 2;
   runId: string;
   account: string;
   region: string;
@@ -150,12 +230,18 @@ export interface Report {
   scanError?: { code: string; message: string };
   key: KeyReport;
   totals: Totals;
+  /** Every key the scanned groups are encrypted with, the target key first. */
+  keysInUse: KeyInUse[];
+  /** Keys left out of `keysInUse` to keep the report within its size limits (healthy ones first). */
+  keysInUseOmitted?: number;
+  /** The key event (CloudTrail) that started this run, when one did. */
+  keyEvent?: { eventName: string; keyId: string; eventTime: string };
   groups: GroupOutcome[];
   /** How many group entries were left out to keep the SNS message under its size limit. */
   groupsOmitted: number;
 }
 
-export type ReportStatus = 'compliant' | 'remediated' | 'findings' | 'failed' | 'key-unusable';
+export type ReportStatus = 'compliant' | 'remediated' | 'findings' | 'at-risk' | 'failed' | 'key-unusable';
 
 /** When a sweep or manual run publishes its report: REPORT_WHEN, or an event's `report`. */
 export type ReportMode = 'always' | 'findings';

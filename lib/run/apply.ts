@@ -6,15 +6,19 @@
 import { classifyGroupFailure } from '../core/classify-failure';
 import type { Config } from '../core/config';
 import type { KeyAssessment } from '../core/key-check';
-import { hasExcludeTag } from '../core/plan';
+import { logsServicePrincipal } from '../core/key-policy';
+import { type Decision, hasExcludeTag } from '../core/plan';
 import type { Ports } from '../core/ports';
 import type { RunIntent } from '../core/resume-token';
-import type { LogGroup } from '../core/types';
+import type { GroupOutcome, LogGroup } from '../core/types';
 import type { KeyHealth } from './key-health';
 import type { Recorder } from './record';
 
+/** What the applier is asked to do: encrypt a group, or move an encrypted one to the target key. */
+export type Candidate = Extract<Decision, { action: 'remediate' | 'reassociate' }>;
+
 export interface Applier {
-  apply(group: LogGroup): Promise<void>;
+  apply(group: LogGroup, candidate?: Candidate): Promise<void>;
   /** Remediations used so far (would-be ones in a dry run included). */
   reserved(): number;
   /** Whether the key policy refused some association: the report then offers the key-policy fix. */
@@ -30,7 +34,7 @@ export function createApplier(
   let reserved = 0;
   let keyPolicyDenied = false;
 
-  const decideAndCall = async (group: LogGroup): Promise<void> => {
+  const decideAndCall = async (group: LogGroup, candidate: Candidate): Promise<void> => {
     const { logGroupName } = group;
     if (config.excludeTag) {
       // Tags cost a call per group, so they are read only for groups that would otherwise change.
@@ -46,19 +50,20 @@ export function createApplier(
       return record({ outcome: 'skipped', logGroupName, reason: 'key-unusable', message: health.reason() });
     }
     reserved++;
-    if (intent.dryRun) return record({ outcome: 'would-remediate', logGroupName });
-    // CloudWatch Logs needs the key ARN here: a key id or an alias is rejected.
+    if (intent.dryRun) return record(doneOutcome(group, candidate, true, config.region));
+    // CloudWatch Logs needs the key ARN here: a key id or an alias is rejected. Associating a key
+    // "overrides any existing associations" (AssociateKmsKey, CloudWatch Logs API Reference).
     await ports.logGroups.associateKmsKey(logGroupName, key.keyArn as string);
     health.succeeded();
-    record({ outcome: 'remediated', logGroupName });
+    record(doneOutcome(group, candidate, false, config.region));
   };
 
   return {
     reserved: () => reserved,
     keyPolicyDenied: () => keyPolicyDenied,
-    async apply(group) {
+    async apply(group, candidate = { action: 'remediate' }) {
       try {
-        await decideAndCall(group);
+        await decideAndCall(group, candidate);
       } catch (error) {
         // A failure explained by the key going bad is the key's problem, not the group's.
         if (await health.isKeyFailure(error)) {
@@ -76,4 +81,17 @@ export function createApplier(
       }
     },
   };
+}
+
+function doneOutcome(group: LogGroup, candidate: Candidate, dryRun: boolean, region: string): GroupOutcome {
+  const { logGroupName } = group;
+  if (candidate.action === 'remediate') {
+    return dryRun ? { outcome: 'would-remediate', logGroupName } : { outcome: 'remediated', logGroupName };
+  }
+  const { kmsKeyId, reason } = candidate;
+  // Only events ingested after the association use the new key (CloudWatch Logs User Guide, encrypt-log-data-kms.html).
+  const message =
+    `${dryRun ? 'Would move' : 'Moved'} from ${kmsKeyId} to the target key. Older events stay encrypted ` +
+    `with ${kmsKeyId}: keep kms:Decrypt on it for ${logsServicePrincipal(region)}, or they can no longer be read.`;
+  return { outcome: dryRun ? 'would-reassociate' : 'reassociated', logGroupName, reason, message, kmsKeyId };
 }

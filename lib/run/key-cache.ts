@@ -9,17 +9,21 @@ import type { KeyFacts } from '../core/types';
 
 export function createCachedKeys(inner: KeysPort, ttlMs: number, now: () => number = Date.now): KeysPort {
   const cache = new Map<string, { facts: Promise<KeyFacts>; expiresAt: number }>();
+  const cached = (id: string, read: () => Promise<KeyFacts>): Promise<KeyFacts> => {
+    const hit = cache.get(id);
+    if (hit && hit.expiresAt > now()) return hit.facts;
+    const facts = read();
+    cache.set(id, { facts, expiresAt: now() + ttlMs });
+    // A failed read is not worth keeping, nor a passing failure of the lookup: it says nothing about the key.
+    const drop = () => cache.delete(id);
+    facts.then((f) => (!f.found && f.transient ? drop() : undefined), drop);
+    return facts;
+  };
   return {
-    readKeyFacts(keyId) {
-      const hit = cache.get(keyId);
-      if (hit && hit.expiresAt > now()) return hit.facts;
-      const facts = inner.readKeyFacts(keyId);
-      cache.set(keyId, { facts, expiresAt: now() + ttlMs });
-      // A failed read is not worth keeping, nor a passing failure of the lookup: it says nothing about the key.
-      const drop = () => cache.delete(keyId);
-      facts.then((f) => (!f.found && f.transient ? drop() : undefined), drop);
-      return facts;
-    },
+    readKeyFacts: (keyId) => cached(`target:${keyId}`, () => inner.readKeyFacts(keyId)),
+    // The audit's reads hold fewer facts (no rotation), so they are kept apart from the target's.
+    readKeyInUse: (keyArn, options) =>
+      cached(`in-use:${options.readPolicy}:${keyArn}`, () => inner.readKeyInUse(keyArn, options)),
     forget() {
       cache.clear();
       inner.forget?.();

@@ -11,16 +11,17 @@ import { createPatternSet } from '../core/patterns';
 import { type Decision, decideGroup, type Scope } from '../core/plan';
 import type { Ports, ProgressPort } from '../core/ports';
 import { buildReport } from '../core/report';
-import { encodeResumeToken } from '../core/resume-token';
+import { encodeResumeToken, type RunIntent } from '../core/resume-token';
 import type { Report } from '../core/types';
-import { createApplier } from './apply';
+import { type Applier, createApplier } from './apply';
 import type { AssessedKey } from './assess-key';
+import { createKeyAuditor, type KeyAuditor } from './audit-keys';
 import { openGroupSource, READ_AHEAD_LEAD_MS } from './group-source';
-import { createKeyHealth } from './key-health';
+import { createKeyHealth, type KeyHealth } from './key-health';
 import { createPool } from './pool';
-import { createRecorder } from './record';
+import { createRecorder, type Recorder } from './record';
 import { deadlineOf, type RunContext } from './run-context';
-import { walkGroups } from './walk';
+import { type WalkResult, walkGroups } from './walk';
 
 export async function runPipeline(
   config: Readonly<Config>,
@@ -39,12 +40,15 @@ export async function runPipeline(
     exclude: createPatternSet(config.excludePatterns),
   };
 
+  const auditor = createKeyAuditor(config, ports, key);
+
   const walked = await walkGroups(
     openGroupSource(request, ports, deadlineOf(context, READ_AHEAD_LEAD_MS)),
     request.resumeFrom,
     {
-      decide: (group) => observed(decideGroup(group, scope, key.assessment), ports.progress),
-      apply: (group) => applier.apply(group),
+      prepare: (groups) => auditor.prepare(groups),
+      decide: (group) => observed(decideGroup(group, scope, key.assessment, auditor.rules), ports.progress),
+      apply: (group, candidate) => applier.apply(group, candidate),
       outOfTime: deadlineOf(context),
     },
     { pool: createPool(config.associateConcurrency), recorder },
@@ -53,11 +57,40 @@ export async function runPipeline(
     ports.log.error('Scan failed; the report covers the groups scanned so far', { error: walked.scanError });
   }
 
-  const keyReport = health.report();
-  const { stoppedAt, scanError } = walked;
-  const resumeToken = stoppedAt
-    ? encodeResumeToken({ position: stoppedAt, intent: intentLeft(intent, applier.reserved()) })
+  const resumeToken = walked.stoppedAt
+    ? encodeResumeToken({ position: walked.stoppedAt, intent: intentLeft(intent, applier.reserved()) })
     : undefined;
+  return assembleReport(
+    { config, request, ports, context, key, intent, health, applier, auditor, recorder },
+    {
+      startedAt,
+      walked,
+      resumeToken,
+    },
+  );
+}
+
+interface RunParts {
+  config: Readonly<Config>;
+  request: RunRequest;
+  ports: Ports;
+  context: RunContext;
+  key: AssessedKey;
+  intent: RunIntent;
+  health: KeyHealth;
+  applier: Applier;
+  auditor: KeyAuditor;
+  recorder: Recorder;
+}
+
+function assembleReport(
+  parts: RunParts,
+  run: { startedAt: Date; walked: WalkResult; resumeToken: string | undefined },
+): Report {
+  const { config, request, ports, context, key, intent, health, applier, auditor, recorder } = parts;
+  const { stoppedAt, scanError } = run.walked;
+  const { resumeToken, startedAt, walked } = run;
+  const keyReport = health.report();
   return buildReport({
     runId: context.runId,
     account: key.account,
@@ -73,6 +106,8 @@ export async function runPipeline(
         : keyReport,
     alreadyEncrypted: walked.alreadyEncrypted,
     outcomes: recorder.outcomes,
+    keysInUse: auditor.keysInUse(recorder.outcomes, intent.dryRun),
+    ...(request.keyEvent ? { keyEvent: request.keyEvent } : {}),
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
   });
 }

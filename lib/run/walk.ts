@@ -8,13 +8,16 @@ import { AwsCallError } from '../core/errors';
 import type { Decision } from '../core/plan';
 import type { ScanPosition } from '../core/resume-token';
 import type { LogGroup } from '../core/types';
+import type { Candidate } from './apply';
 import type { SourcePage } from './group-source';
 import type { Pool } from './pool';
 import type { Recorder } from './record';
 
 export interface WalkSteps {
+  /** Read what deciding this page needs (the keys its groups are on). Never throws. */
+  prepare?(groups: readonly LogGroup[]): Promise<void>;
   decide(group: LogGroup): Decision;
-  apply(group: LogGroup): Promise<void>;
+  apply(group: LogGroup, candidate: Candidate): Promise<void>;
   outOfTime(): boolean;
 }
 
@@ -72,6 +75,7 @@ async function walkPage(
   result: WalkResult,
 ): Promise<number | undefined> {
   const { record } = deps.recorder;
+  await steps.prepare?.(page.groups);
   for (const [index, group] of page.groups.entries()) {
     if (after !== undefined && group.logGroupName <= after) continue;
     if (steps.outOfTime()) {
@@ -92,8 +96,12 @@ async function walkPage(
       case 'skip':
         record({ outcome: 'skipped', logGroupName, reason: decision.reason, message: decision.message });
         break;
+      case 'report-key':
+        record(decision.outcome);
+        break;
       case 'remediate':
-        await deps.pool.run(() => steps.apply(group));
+      case 'reassociate':
+        await deps.pool.run(() => steps.apply(group, decision));
         break;
     }
   }

@@ -251,7 +251,7 @@ describe('plan and apply', () => {
 
     expect(ran.code).toBe(0);
     const report = JSON.parse(ran.stdout) as Report;
-    expect(report).toMatchObject({ schemaVersion: 1, dryRun: true, complete: true, account: ACCOUNT });
+    expect(report).toMatchObject({ schemaVersion: 2, dryRun: true, complete: true, account: ACCOUNT });
     expect(report.totals).toMatchObject({ scanned: 3, wouldRemediate: 3, remediated: 0 });
     expect(await mutatingCalls()).toEqual([]);
     expect([...(await readGroupKeys(h.aws.logs)).values()]).toEqual([undefined, undefined, undefined]);

@@ -80,6 +80,9 @@ export function baseConfig(overrides: Partial<Config> = {}): Config {
     describeLogGroupsTps: 0,
     associateTps: 0,
     keyCacheSeconds: 300,
+    keyAudit: true,
+    otherKeys: 'allow',
+    unhealthyKeys: 'report',
     ...overrides,
   };
 }
@@ -88,6 +91,8 @@ export interface FakeAccount {
   groups: LogGroup[];
   tags?: Record<string, Record<string, string>>;
   key?: KeyFacts;
+  /** Other keys groups are on, by ARN, for the audit; a key not listed is healthy. */
+  keys?: Record<string, KeyFacts>;
   /** Errors to throw from AssociateKmsKey, by group name. */
   associateErrors?: Record<string, { kind: AwsErrorKind; code: string; message: string }>;
   /** Fail the scan with this error after this many pages. */
@@ -104,6 +109,7 @@ export interface Calls {
   associate: { logGroupName: string; keyArn: string }[];
   listTags: string[];
   readKeyFacts: string[];
+  readKeyInUse: { keyArn: string; readPolicy: boolean }[];
   published: { topicArn: string; subject: string; message: string; attributes: Record<string, string> }[];
   metrics: RunMetric[][];
   maxConcurrentAssociations: number;
@@ -122,6 +128,7 @@ export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Ca
     associate: [],
     listTags: [],
     readKeyFacts: [],
+    readKeyInUse: [],
     published: [],
     metrics: [],
     maxConcurrentAssociations: 0,
@@ -150,6 +157,13 @@ export function createFakePorts(account: FakeAccount): { ports: Ports; calls: Ca
         calls.readKeyFacts.push(keyId);
         if (keyDisabled) return goodKey({ requested: keyId, state: 'Disabled' });
         return account.key ?? goodKey({ requested: keyId });
+      },
+      async readKeyInUse(keyArn, { readPolicy }) {
+        calls.readKeyInUse.push({ keyArn, readPolicy });
+        const facts = account.keys?.[keyArn] ?? goodKey({ requested: keyArn, arn: keyArn });
+        return facts.found && !readPolicy
+          ? { ...facts, policy: { readable: false, errorCode: 'CrossAccount', message: 'not read' } }
+          : facts;
       },
     },
     logGroups: {

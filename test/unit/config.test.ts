@@ -44,6 +44,9 @@ describe('loadConfig', () => {
         describeLogGroupsTps: 5,
         associateTps: 5,
         keyCacheSeconds: 300,
+        keyAudit: true,
+        otherKeys: 'allow',
+        unhealthyKeys: 'report',
       });
       expect(config).not.toHaveProperty('excludeTag');
     });
@@ -340,6 +343,50 @@ describe('loadConfig', () => {
         expect(error.message).toContain(value);
       },
     );
+  });
+
+  describe('the key audit: KEY_AUDIT, OTHER_KEYS, UNHEALTHY_KEYS', () => {
+    it.each<[string, string | undefined, string, unknown]>([
+      ['KEY_AUDIT', 'on', 'keyAudit', true],
+      ['KEY_AUDIT', 'off', 'keyAudit', false],
+      ['KEY_AUDIT', ' off ', 'keyAudit', false],
+      ['KEY_AUDIT', undefined, 'keyAudit', true],
+      ['KEY_AUDIT', '', 'keyAudit', true],
+      ['OTHER_KEYS', 'allow', 'otherKeys', 'allow'],
+      ['OTHER_KEYS', 'report', 'otherKeys', 'report'],
+      ['OTHER_KEYS', 'reassociate', 'otherKeys', 'reassociate'],
+      ['OTHER_KEYS', undefined, 'otherKeys', 'allow'],
+      ['OTHER_KEYS', ' ', 'otherKeys', 'allow'],
+      ['UNHEALTHY_KEYS', 'report', 'unhealthyKeys', 'report'],
+      ['UNHEALTHY_KEYS', 'reassociate', 'unhealthyKeys', 'reassociate'],
+      ['UNHEALTHY_KEYS', undefined, 'unhealthyKeys', 'report'],
+      ['UNHEALTHY_KEYS', '', 'unhealthyKeys', 'report'],
+    ])('reads %s=%p as %s %p', (variable, value, property, expected) => {
+      expect(loadConfig(envWith({ [variable]: value }))).toHaveProperty(property, expected);
+    });
+
+    it.each([
+      ['KEY_AUDIT', 'true'],
+      ['KEY_AUDIT', 'ON'],
+      ['KEY_AUDIT', '1'],
+      ['OTHER_KEYS', 'deny'],
+      ['OTHER_KEYS', 'Allow'],
+      ['UNHEALTHY_KEYS', 'allow'],
+      ['UNHEALTHY_KEYS', 'reassociated'],
+    ])('rejects %s=%s, naming the variable', (variable, value) => {
+      const error = configErrorFrom(envWith({ [variable]: value }));
+
+      expect(error.variable).toBe(variable);
+      expect(error.value).toBe(value);
+      expect(error.message).toContain(variable);
+    });
+
+    it('rejects UNHEALTHY_KEYS=reassociate with KEY_AUDIT=off: no key would ever be known at risk', () => {
+      const error = configErrorFrom(envWith({ UNHEALTHY_KEYS: 'reassociate', KEY_AUDIT: 'off' }));
+
+      expect(error.variable).toBe('UNHEALTHY_KEYS');
+      expect(error.message).toContain('KEY_AUDIT=on');
+    });
   });
 
   describe.each([

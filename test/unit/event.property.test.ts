@@ -534,3 +534,84 @@ describe('parseEvent properties', () => {
     );
   });
 });
+
+describe('parseEvent properties: CloudTrail KMS key events', () => {
+  const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const ALIAS = 'arn:aws:kms:us-east-1:123456789012:alias/logs';
+  const TAKEN = ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy'];
+  type Resource = { ARN?: string; accountId?: string; type?: string };
+
+  const keyEventArb = fc.record({
+    eventName: fc.constantFrom(...TAKEN, 'EnableKey', 'CancelKeyDeletion', 'disablekey'),
+    resources: fc.constantFrom<Resource[] | undefined>(
+      undefined,
+      [],
+      [{ ARN: KEY, accountId: '123456789012' }],
+      [{ accountId: '123456789012' }, { ARN: KEY, type: 'AWS::KMS::Key' }],
+      [{ ARN: ALIAS }],
+    ),
+    requestParameters: fc.constantFrom<{ keyId?: string } | null | undefined>(
+      undefined,
+      null,
+      {},
+      { keyId: 'abc' },
+      { keyId: '' },
+    ),
+    errorCode: fc.constantFrom(undefined, null, '', 'AccessDenied'),
+  });
+
+  /** What the event should give, defined from the contract rather than from lib/core/event. */
+  function expectedOf(d: {
+    eventName: string;
+    resources: Resource[] | undefined;
+    requestParameters: { keyId?: string } | null | undefined;
+    errorCode: string | null | undefined;
+  }): { request: RunRequest } | { field: string } {
+    if (!TAKEN.includes(d.eventName)) return { field: 'detail.eventName' };
+    const aliasAt = (d.resources ?? []).findIndex((r) => r.ARN === ALIAS);
+    if (aliasAt >= 0) return { field: `detail.resources.${aliasAt}.ARN` };
+    if (typeof d.errorCode === 'string' && d.errorCode !== '') {
+      return { request: { trigger: 'cloudtrail', ignored: `${d.eventName} failed (${d.errorCode})` } };
+    }
+    const keyId = d.resources?.find((r) => r.ARN !== undefined)?.ARN ?? d.requestParameters?.keyId;
+    if (keyId === undefined || keyId === '') {
+      return { field: d.requestParameters ? 'detail.requestParameters.keyId' : 'detail.requestParameters' };
+    }
+    return {
+      request: {
+        trigger: 'cloudtrail',
+        keyEvent: { eventName: d.eventName as 'DisableKey', keyId, eventTime: '2026-11-30T11:42:08Z' },
+      },
+    };
+  }
+
+  it('reads the key from resources[] before requestParameters, ignores failed calls, and names the field it rejects', () => {
+    fc.assert(
+      fc.property(keyEventArb, (detail) => {
+        casesRun++;
+        // Prepare
+        const event = {
+          'detail-type': 'AWS API Call via CloudTrail',
+          source: 'aws.kms',
+          detail: {
+            eventSource: 'kms.amazonaws.com',
+            eventTime: '2026-11-30T11:42:08Z',
+            ...Object.fromEntries(Object.entries(detail).filter(([, value]) => value !== undefined)),
+          },
+        };
+        const expected = expectedOf(detail);
+
+        // Act
+        const outcome = parseOutcome(event);
+
+        // Assess
+        if ('request' in expected) {
+          expect(outcome).toEqual({ request: expected.request });
+        } else {
+          expect('error' in outcome && (outcome.error as EventError).field).toBe(expected.field);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -73,6 +73,167 @@ describe('parseEvent', () => {
     });
   });
 
+  describe('CloudTrail KMS key events', () => {
+    type KeyEventSample = Record<string, unknown> & { detail: Record<string, unknown> };
+    const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const KEY_DISABLED = JSON.parse(
+      readFileSync(join(__dirname, '..', '..', 'events', 'key-disabled.json'), 'utf8'),
+    ) as KeyEventSample;
+    const withDetail = (detail: Record<string, unknown>): KeyEventSample => ({
+      ...KEY_DISABLED,
+      detail: { ...KEY_DISABLED.detail, ...detail },
+    });
+    /** The record as an older CloudTrail wrote it: a resource with no type (KMS Developer Guide, ct-disablekey). */
+    const untypedResource = [{ ARN: KEY_ARN, accountId: '123456789012' }];
+
+    it('reads events/key-disabled.json as an ordinary run that names the call, the key ARN and the time', () => {
+      expect(parseEvent(KEY_DISABLED)).toEqual({
+        trigger: 'cloudtrail',
+        keyEvent: { eventName: 'DisableKey', keyId: KEY_ARN, eventTime: '2026-11-30T11:42:08Z' },
+      });
+    });
+
+    it.each<[string, Record<string, unknown>, { eventName: string; keyId: string }]>([
+      [
+        'ScheduleKeyDeletion',
+        { eventName: 'ScheduleKeyDeletion', requestParameters: { keyId: 'k', pendingWindowInDays: 7 } },
+        { eventName: 'ScheduleKeyDeletion', keyId: KEY_ARN },
+      ],
+      [
+        'PutKeyPolicy',
+        { eventName: 'PutKeyPolicy', requestParameters: { keyId: 'k', policyName: 'default', policy: '{}' } },
+        { eventName: 'PutKeyPolicy', keyId: KEY_ARN },
+      ],
+      [
+        'a resource with no type',
+        { resources: untypedResource },
+        { eventName: 'DisableKey', keyId: KEY_ARN },
+      ],
+      [
+        'no resources: the keyId the call was given',
+        { resources: undefined, requestParameters: { keyId: 'mrk-1234abcd12ab34cd56ef1234567890ab' } },
+        { eventName: 'DisableKey', keyId: 'mrk-1234abcd12ab34cd56ef1234567890ab' },
+      ],
+      [
+        'an empty resources list',
+        { resources: [], requestParameters: { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' } },
+        { eventName: 'DisableKey', keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' },
+      ],
+      [
+        'a resource without an ARN before the key',
+        { resources: [{ accountId: '123456789012' }, ...untypedResource] },
+        { eventName: 'DisableKey', keyId: KEY_ARN },
+      ],
+      [
+        'a key of another partition',
+        { resources: [{ ARN: 'arn:aws-cn:kms:cn-north-1:123456789012:key/abc' }] },
+        { eventName: 'DisableKey', keyId: 'arn:aws-cn:kms:cn-north-1:123456789012:key/abc' },
+      ],
+      ['a null errorCode', { errorCode: null }, { eventName: 'DisableKey', keyId: KEY_ARN }],
+      [
+        'a field CloudTrail added in a later minor version',
+        { eventVersion: '1.99', someNewField: { x: 1 } },
+        { eventName: 'DisableKey', keyId: KEY_ARN },
+      ],
+    ])('reads a key event with %s', (_case, detail, expected) => {
+      expect(parseEvent(withDetail(detail))).toEqual({
+        trigger: 'cloudtrail',
+        keyEvent: { ...expected, eventTime: '2026-11-30T11:42:08Z' },
+      });
+    });
+
+    it('says what a missing keyId should have been', () => {
+      const error = eventErrorFrom(withDetail({ resources: [], requestParameters: {} }));
+
+      expect(error.message).toMatch(/expected the key id or key ARN .*got nothing/);
+    });
+
+    it('ignores a call that failed: it changed no key', () => {
+      const request = parseEvent(withDetail({ errorCode: 'AccessDenied', errorMessage: 'no' }));
+
+      expect(request).toEqual({ trigger: 'cloudtrail', ignored: 'DisableKey failed (AccessDenied)' });
+    });
+
+    it.each([
+      ['EnableKey', 'EnableKey'],
+      ['CancelKeyDeletion', 'CancelKeyDeletion'],
+      ['Decrypt', 'Decrypt'],
+      ['a lower-case name', 'disablekey'],
+    ])(
+      'rejects another KMS call (%s), naming detail.eventName and the calls it takes',
+      (_case, eventName) => {
+        const error = eventErrorFrom(withDetail({ eventName }));
+
+        expect(error.field).toBe('detail.eventName');
+        expect(error.message).toContain(JSON.stringify(eventName));
+        for (const name of ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy'])
+          expect(error.message).toContain(name);
+      },
+    );
+
+    it.each<[string, (e: KeyEventSample) => unknown, string]>([
+      ['a dryRun beside the envelope', (e) => ({ ...e, dryRun: true }), 'dryRun'],
+      ['an unknown envelope field', (e) => ({ ...e, priority: 'high' }), 'priority'],
+      ['a dryRun in the record', () => withDetail({ dryRun: true }), 'detail.dryRun'],
+      ['another event source', () => withDetail({ eventSource: 'logs.amazonaws.com' }), 'detail.eventSource'],
+      ['no event name', () => withDetail({ eventName: undefined }), 'detail.eventName'],
+      [
+        'an event time with no time of day',
+        () => withDetail({ eventTime: '2026-11-30' }),
+        'detail.eventTime',
+      ],
+      [
+        'a record format of another major version',
+        () => withDetail({ eventVersion: '2.0' }),
+        'detail.eventVersion',
+      ],
+      ['no detail', (e) => ({ ...e, detail: undefined }), 'detail'],
+      ['a detail that is an array', (e) => ({ ...e, detail: [] }), 'detail'],
+      [
+        'resources that are not an array',
+        () => withDetail({ resources: { ARN: KEY_ARN } }),
+        'detail.resources',
+      ],
+      ['a resource that is not an object', () => withDetail({ resources: [KEY_ARN] }), 'detail.resources.0'],
+      [
+        'a resource ARN that is an alias',
+        () => withDetail({ resources: [{ ARN: 'arn:aws:kms:us-east-1:123456789012:alias/x' }] }),
+        'detail.resources.0.ARN',
+      ],
+      [
+        'a resource ARN that is a number',
+        () => withDetail({ resources: [{ ARN: 7 }] }),
+        'detail.resources.0.ARN',
+      ],
+      [
+        'no key ARN and no parameters',
+        () => withDetail({ resources: [], requestParameters: null }),
+        'detail.requestParameters',
+      ],
+      [
+        'no key ARN and no keyId',
+        () => withDetail({ resources: [], requestParameters: {} }),
+        'detail.requestParameters.keyId',
+      ],
+      [
+        'no key ARN and an empty keyId',
+        () => withDetail({ resources: undefined, requestParameters: { keyId: '' } }),
+        'detail.requestParameters.keyId',
+      ],
+      [
+        'no key ARN and a keyId over 2048 characters',
+        () => withDetail({ resources: undefined, requestParameters: { keyId: 'k'.repeat(2049) } }),
+        'detail.requestParameters.keyId',
+      ],
+      ['another source', (e) => ({ ...e, source: 'aws.ec2' }), 'source'],
+    ])('rejects a malformed key event (%s), naming the field', (_case, mutate, field) => {
+      const error = eventErrorFrom(mutate(KEY_DISABLED));
+
+      expect(error.field).toBe(field);
+      expect(error.message.length).toBeLessThan(400);
+    });
+  });
+
   describe('manual events', () => {
     it('reads {} as a manual run with no overrides', () => {
       const request = parseEvent({});
@@ -279,6 +440,40 @@ describe('parseEvent', () => {
 
       expect(request).toMatchObject({ trigger: 'manual', sweep: { state: undefined }, ...expected });
       if (!('dryRun' in start)) expect(request.dryRun).toBeUndefined();
+    });
+
+    const KEY_DISABLED = JSON.parse(
+      readFileSync(join(__dirname, '..', '..', 'events', 'key-disabled.json'), 'utf8'),
+    ) as Record<string, unknown> & { detail: Record<string, unknown> };
+
+    it('carries a KMS key event into the first invocation as its keyEvent, an ordinary sweep otherwise', () => {
+      const request = parseEvent({ sweep: {}, start: KEY_DISABLED });
+
+      expect(request).toEqual({
+        trigger: 'manual',
+        sweep: { state: undefined },
+        keyEvent: {
+          eventName: 'DisableKey',
+          keyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          eventTime: '2026-11-30T11:42:08Z',
+        },
+      });
+    });
+
+    it.each<[string, unknown, string]>([
+      [
+        'another KMS call',
+        { ...KEY_DISABLED, detail: { ...KEY_DISABLED.detail, eventName: 'EnableKey' } },
+        'start.detail.eventName',
+      ],
+      [
+        'a KMS call that failed',
+        { ...KEY_DISABLED, detail: { ...KEY_DISABLED.detail, errorCode: 'AccessDenied' } },
+        'start.detail.errorCode',
+      ],
+      ['a key event with a dryRun beside it', { ...KEY_DISABLED, dryRun: true }, 'start.dryRun'],
+    ])('rejects a start that is %s, naming the field', (_case, start, field) => {
+      expect(eventErrorFrom({ sweep: {}, start }).field).toBe(field);
     });
 
     it.each([

@@ -37,6 +37,13 @@ async function runEvent(
   return { ...fake, ...result };
 }
 
+/** The cache tests read the target key only. */
+const notAudited = {
+  readKeyInUse: async (): Promise<never> => {
+    throw new Error('the audit is not under test here');
+  },
+};
+
 describe('parsing CloudTrail CreateLogGroup events', () => {
   it.each([
     ['create-log-group.json', '/app/orders-api', '2026-11-30T10:15:01Z'],
@@ -183,6 +190,7 @@ describe('the key cache', () => {
   it('asks KMS once for a burst, again after the time to live, and at once after forget()', async () => {
     let now = 0;
     const inner = {
+      ...notAudited,
       calls: 0,
       readKeyFacts: async (keyId: string) => {
         inner.calls++;
@@ -210,6 +218,7 @@ describe('the key cache', () => {
   ])('never keeps a lookup that was %s: the next event asks again', async (_label, errorCode) => {
     let calls = 0;
     const inner = {
+      ...notAudited,
       readKeyFacts: async (requested: string) => {
         calls++;
         return calls === 1
@@ -232,7 +241,10 @@ describe('the key cache', () => {
       message: 'x',
       transient: false,
     };
-    const inner = { readKeyFacts: async (requested: string) => ({ ...notFound, requested, n: ++calls }) };
+    const inner = {
+      ...notAudited,
+      readKeyFacts: async (requested: string) => ({ ...notFound, requested, n: ++calls }),
+    };
     const cached = createCachedKeys(inner, 300_000, () => 0);
 
     await cached.readKeyFacts(KEY_ARN);
@@ -243,7 +255,7 @@ describe('the key cache', () => {
   it('lets an unusable verdict expire just as fast', async () => {
     let now = 0;
     let state = 'Disabled';
-    const inner = { readKeyFacts: async () => goodKey({ state }) };
+    const inner = { ...notAudited, readKeyFacts: async () => goodKey({ state }) };
     const cached = createCachedKeys(inner, 60_000, () => now);
     expect(await cached.readKeyFacts(KEY_ARN)).toMatchObject({ state: 'Disabled' });
     state = 'Enabled';

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KeyLookupError, ReportPublishError } from '../../lib/core/errors';
 import type { RunRequest } from '../../lib/core/event';
 import { parseEvent } from '../../lib/core/event';
@@ -158,8 +160,8 @@ describe('runRemediation', () => {
   });
 
   it.each([
-    ['disabled', goodKey({ state: 'Disabled' }), 'KEY_NOT_ENABLED'],
-    ['asymmetric', goodKey({ keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }), 'KEY_NOT_SYMMETRIC'],
+    ['disabled', goodKey({ state: 'Disabled' }), 'KEY_NOT_ENABLED', 'key-disabled'],
+    ['asymmetric', goodKey({ keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }), 'KEY_NOT_SYMMETRIC', undefined],
     [
       'missing',
       {
@@ -170,23 +172,37 @@ describe('runRemediation', () => {
         transient: false,
       } as const,
       'KEY_NOT_FOUND',
+      'key-not-found',
     ],
     [
       'without the logs statement',
       goodKey({ policy: { readable: true, document: policyDocument(ROOT_STATEMENT) } }),
       'KEY_POLICY_DENIES_LOGS',
+      'key-policy-revoked',
     ],
-  ])('attempts no association when the key is %s, and skips every candidate', async (_label, key, code) => {
-    const { report, calls } = await run({
-      groups: [group('/a'), group('/b'), group('/c', { kmsKeyId: KEY_ARN })],
-      key,
-    });
-    expect(calls.associate).toHaveLength(0);
-    expect(report.key.usable).toBe(false);
-    expect(report.key.problems.map((p) => p.code)).toContain(code);
-    expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, skipped: 2 });
-    expect(report.groups.every((g) => g.outcome === 'skipped' && g.reason === 'key-unusable')).toBe(true);
-  });
+  ])(
+    'attempts no association when the key is %s, and skips every candidate',
+    async (_label, key, code, atRisk) => {
+      const { report, calls } = await run({
+        groups: [group('/a'), group('/b'), group('/c', { kmsKeyId: KEY_ARN })],
+        key,
+      });
+      expect(calls.associate).toHaveLength(0);
+      expect(report.key.usable).toBe(false);
+      expect(report.key.problems.map((p) => p.code)).toContain(code);
+      const candidates = report.groups.filter((g) => g.logGroupName !== '/c');
+      expect(candidates.every((g) => g.outcome === 'skipped' && g.reason === 'key-unusable')).toBe(true);
+      // The group already on the target key shares its trouble, where the trouble loses its logs.
+      if (atRisk) {
+        expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 0, skipped: 2, atRisk: 1 });
+        expect(report.groups).toContainEqual(
+          expect.objectContaining({ logGroupName: '/c', outcome: 'at-risk', reason: atRisk }),
+        );
+      } else {
+        expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, skipped: 2, atRisk: 0 });
+      }
+    },
+  );
 
   it('carries the exact statement to add when the policy lacks it', async () => {
     const { report } = await run({
@@ -684,5 +700,37 @@ describe('runRemediation when the key goes bad mid-run', () => {
     expect(report.totals.failed).toBe(30);
     expect(report.key.usable).toBe(true);
     expect(calls.readKeyFacts.length).toBeLessThanOrEqual(1 + 5);
+  });
+});
+
+describe('a run started by a CloudTrail KMS key event', () => {
+  const keyDisabled = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'events', 'key-disabled.json'), 'utf8'),
+  ) as Record<string, unknown>;
+
+  it.each<[string, unknown]>([
+    ['delivered to the function directly (scheduleTarget=lambda)', keyDisabled],
+    ['as the start of a Step Functions sweep', { sweep: {}, start: keyDisabled }],
+  ])('is an ordinary run of every group, %s, not a run for one new group', async (_door, event) => {
+    // Prepare
+    const request = parseEvent(event);
+    const groups = [group('/a'), group('/b', { kmsKeyId: KEY_ARN }), group('/c')];
+    const fake = createFakePorts({ groups });
+
+    // Act
+    const { report, published } = await runRemediation(baseConfig(), request, fake.ports, context);
+
+    // Assess: the whole account scanned and reported, as a scheduled run would be.
+    expect(request.keyEvent).toMatchObject({ eventName: 'DisableKey' });
+    expect(fake.calls.findLogGroup).toEqual([]);
+    expect(fake.calls.describePages).toBeGreaterThan(0);
+    expect(report.totals).toMatchObject({ scanned: 3, alreadyEncrypted: 1, remediated: 2 });
+    expectTotalsAddUp(report);
+    // reportWhen 'always' (baseConfig): the created-group door would publish only problems.
+    expect(published).toBe(true);
+    expect(fake.calls.published).toHaveLength(1);
+    const metricNames = (fake.calls.metrics[0] ?? []).map((m) => m.name);
+    expect(metricNames).toContain('Scanned');
+    expect(metricNames).not.toContain('RealtimeRemediated');
   });
 });

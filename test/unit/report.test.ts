@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   buildReport,
   computeTotals,
+  KEYS_IN_USE_MAX_BYTES,
   type RunSummary,
   renderSnsMessage,
   renderSubject,
@@ -10,29 +11,47 @@ import {
   SNS_MAX_MESSAGE_BYTES,
   shouldPublish,
 } from '../../lib/core/report';
-import type { GroupOutcome, KeyReport, Outcome, Report, ReportStatus, Totals } from '../../lib/core/types';
+import type {
+  GroupOutcome,
+  KeyInUse,
+  KeyReport,
+  Outcome,
+  Report,
+  ReportStatus,
+  Totals,
+} from '../../lib/core/types';
 import { keyReport } from '../support/fakes';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
-/** The order the report promises: failures first. */
+/** The order the report promises: groups at risk of losing their logs, then failures. */
 const SPEC_ORDER: readonly Outcome[] = [
+  'at-risk',
   'failed',
   'skipped',
+  'unverified',
   'not-reached',
+  'other-key',
   'remediated',
+  'reassociated',
   'would-remediate',
+  'would-reassociate',
   'excluded',
 ];
 
 const HEADINGS: Record<Outcome, string> = {
+  'at-risk': 'At risk',
   failed: 'Failed',
   skipped: 'Skipped',
+  unverified: 'Unverified',
   'not-reached': 'Not reached',
+  'other-key': 'On another key',
   remediated: 'Remediated',
+  reassociated: 'Reassociated',
   'would-remediate': 'Would remediate',
+  'would-reassociate': 'Would reassociate',
   excluded: 'Excluded',
 };
 
@@ -51,6 +70,7 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     key: usableKey(),
     alreadyEncrypted: 0,
     outcomes: [],
+    keysInUse: [],
     ...overrides,
   };
 }
@@ -86,14 +106,35 @@ const notReached = (logGroupName: string): GroupOutcome => ({
   logGroupName,
   reason: 'max-remediations',
 });
+const OLD_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0000aaaa-12ab-34cd-56ef-1234567890ab`;
+const onKey =
+  (outcome: 'at-risk' | 'other-key' | 'unverified' | 'reassociated' | 'would-reassociate', reason: string) =>
+  (logGroupName: string): GroupOutcome =>
+    ({
+      outcome,
+      logGroupName,
+      reason,
+      message: `${outcome} because ${reason}`,
+      kmsKeyId: OLD_KEY,
+    }) as GroupOutcome;
+const atRisk = onKey('at-risk', 'key-pending-deletion');
+const otherKey = onKey('other-key', 'not-target-key');
+const unverified = onKey('unverified', 'key-unreadable');
+const reassociated = onKey('reassociated', 'key-disabled');
+const wouldReassociate = onKey('would-reassociate', 'not-target-key');
 
 /** One of each listed outcome, deliberately out of order. */
 const ONE_OF_EACH: GroupOutcome[] = [
   excluded('/ex/1'),
+  wouldReassociate('/wr/1'),
   remediated('/rem/1'),
+  unverified('/unv/1'),
   notReached('/nr/1'),
+  reassociated('/re/1'),
   wouldRemediate('/would/1'),
+  otherKey('/other/1'),
   failed('/fail/1'),
+  atRisk('/risk/1'),
   skipped('/skip/1'),
 ];
 
@@ -125,6 +166,11 @@ describe('computeTotals', () => {
         skipped: 0,
         failed: 0,
         notReached: 0,
+        atRisk: 0,
+        otherKey: 0,
+        unverified: 0,
+        reassociated: 0,
+        wouldReassociate: 0,
       },
     ],
     [
@@ -140,6 +186,11 @@ describe('computeTotals', () => {
         skipped: 0,
         failed: 0,
         notReached: 0,
+        atRisk: 0,
+        otherKey: 0,
+        unverified: 0,
+        reassociated: 0,
+        wouldReassociate: 0,
       },
     ],
     [
@@ -147,7 +198,7 @@ describe('computeTotals', () => {
       2,
       ONE_OF_EACH,
       {
-        scanned: 8,
+        scanned: 13,
         alreadyEncrypted: 2,
         remediated: 1,
         wouldRemediate: 1,
@@ -155,6 +206,11 @@ describe('computeTotals', () => {
         skipped: 1,
         failed: 1,
         notReached: 1,
+        atRisk: 1,
+        otherKey: 1,
+        unverified: 1,
+        reassociated: 1,
+        wouldReassociate: 1,
       },
     ],
     [
@@ -170,6 +226,11 @@ describe('computeTotals', () => {
         skipped: 0,
         failed: 1,
         notReached: 0,
+        atRisk: 0,
+        otherKey: 0,
+        unverified: 0,
+        reassociated: 0,
+        wouldReassociate: 0,
       },
     ],
   ])('counts %s', (_case, alreadyEncrypted, outcomes, expected) => {
@@ -273,7 +334,7 @@ describe('buildReport', () => {
     const built = report({ alreadyEncrypted: 4, outcomes: [remediated('/a')], dryRun: true });
 
     expect(built).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       runId: 'run-0001',
       account: ACCOUNT,
       region: REGION,
@@ -360,6 +421,11 @@ describe('renderSubject', () => {
     skipped: huge,
     failed: huge,
     notReached: huge,
+    atRisk: huge,
+    otherKey: huge,
+    unverified: huge,
+    reassociated: huge,
+    wouldReassociate: huge,
   };
 
   it.each<[string, Report]>([
@@ -774,5 +840,70 @@ describe('renderSnsMessage', () => {
 
     expect(sns.report.groupsOmitted).toBe(10);
     expect(sns.report.groups).toHaveLength(1);
+  });
+});
+
+describe('the key audit in the report', () => {
+  const pending: KeyInUse = {
+    arn: OLD_KEY,
+    groups: 2,
+    verdict: 'at-risk',
+    state: 'PendingDeletion',
+    deletionDate: '2026-12-10T00:00:00.000Z',
+    groupsAtRisk: 2,
+    problem: { code: 'KEY_PENDING_DELETION', message: 'scheduled for deletion' },
+    fix: { commands: ['aws kms cancel-key-deletion --key-id x'], ifNothingIsDone: 'the logs are lost' },
+  };
+  const target: KeyInUse = { arn: KEY_ARN, groups: 1, verdict: 'target', state: 'Enabled' };
+
+  it.each<[string, Partial<RunSummary>, ReportStatus]>([
+    ['a group at risk', { outcomes: [atRisk('/r')] }, 'at-risk'],
+    [
+      'groups moved off an at-risk key',
+      { outcomes: [reassociated('/r')], keysInUse: [target, pending] },
+      'at-risk',
+    ],
+    ['a failure beside a group at risk', { outcomes: [atRisk('/r'), failed('/f')] }, 'failed'],
+    ['a group on another key', { outcomes: [otherKey('/o')] }, 'findings'],
+    ['a group whose key is unknown', { outcomes: [unverified('/u')] }, 'findings'],
+    ['a would-be reassociation', { outcomes: [wouldReassociate('/w')] }, 'findings'],
+    [
+      'a reassociation off a healthy key',
+      { outcomes: [reassociated('/r')], keysInUse: [target] },
+      'remediated',
+    ],
+  ])('status: %s is %s', (_label, overrides, status) => {
+    expect(reportStatus(report(overrides))).toBe(status);
+  });
+
+  it('leads the text with the keys at risk, naming the deletion date, the fix and what follows', () => {
+    const text = renderText(report({ outcomes: [atRisk('/r')], keysInUse: [target, pending] }));
+    const lead = text.indexOf('KEYS AT RISK (1):');
+    expect(lead).toBeGreaterThan(-1);
+    expect(lead).toBeLessThan(text.indexOf('Scanned '));
+    expect(text).toContain(`${OLD_KEY} (PendingDeletion, to be deleted on 2026-12-10T00:00:00.000Z)`);
+    expect(text).toContain('aws kms cancel-key-deletion --key-id x');
+    expect(text).toContain('If nothing is done: the logs are lost');
+  });
+
+  it('names the key event that started the run', () => {
+    const keyEvent = { eventName: 'DisableKey' as const, keyId: OLD_KEY, eventTime: '2026-12-03T10:00:00Z' };
+    const built = report({ keyEvent });
+    expect(built.keyEvent).toEqual(keyEvent);
+    expect(renderText(built)).toContain(`Started by DisableKey on ${OLD_KEY} at 2026-12-03T10:00:00Z`);
+  });
+
+  it('keeps the key list within its budget, the target and at-risk keys first', () => {
+    const healthy = Array.from({ length: 2_000 }, (_, i) => ({
+      arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`,
+      groups: 1,
+      verdict: 'healthy' as const,
+      state: 'Enabled',
+    }));
+    const built = report({ keysInUse: [...healthy, pending, target] });
+    expect(JSON.stringify(built.keysInUse).length).toBeLessThanOrEqual(KEYS_IN_USE_MAX_BYTES);
+    expect(built.keysInUse.slice(0, 2).map((k) => k.arn)).toEqual([KEY_ARN, OLD_KEY]);
+    expect(built.keysInUseOmitted).toBe(2_002 - built.keysInUse.length);
+    expect(built.keysInUseOmitted).toBeGreaterThan(0);
   });
 });

@@ -19,6 +19,7 @@ function reportWith(outcomes: GroupOutcome[], alreadyEncrypted: number, usable =
     key: key(usable),
     alreadyEncrypted,
     outcomes,
+    keysInUse: [],
   });
 }
 
@@ -40,6 +41,8 @@ describe('computeRunMetrics', () => {
 
     expect(Object.keys(metrics).sort()).toEqual([...RUN_METRIC_NAMES].sort());
     expect(metrics).toEqual({
+      AtRiskGroups: [0, 'Count'],
+      AtRiskKeys: [0, 'Count'],
       Scanned: [16, 'Count'],
       UnencryptedFound: [6, 'Count'],
       Remediated: [2, 'Count'],
@@ -77,5 +80,29 @@ describe('the EMF metrics adapter', () => {
       ['Duration', 'Milliseconds', 12],
     ]);
     expect(flushed).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the key audit figures', () => {
+  it('counts the groups at risk and the keys they are on, whatever the run did about them', () => {
+    const base = reportWith([], 5);
+    const report = {
+      ...base,
+      keysInUse: [
+        { arn: 'target', groups: 2, verdict: 'target' as const, state: 'Enabled' },
+        {
+          arn: 'disabled',
+          groups: 2,
+          verdict: 'at-risk' as const,
+          state: 'Disabled',
+          groupsAtRisk: 2,
+          reassociated: 2,
+        },
+        { arn: 'scoped', groups: 3, verdict: 'at-risk' as const, state: 'Enabled', groupsAtRisk: 1 },
+        { arn: 'foreign', groups: 1, verdict: 'unverified' as const, state: null },
+      ],
+    };
+    const metrics = Object.fromEntries(computeRunMetrics(report).map((m) => [m.name, m.value]));
+    expect(metrics).toMatchObject({ AtRiskGroups: 3, AtRiskKeys: 2 });
   });
 });

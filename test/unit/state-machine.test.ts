@@ -5,8 +5,11 @@
  * ListExecutions and PutMetricData integrations: one sweep at a time, and every Retry and Catch
  * path of the function's task, with the declared backoff on a virtual clock.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import validateAsl from 'asl-validator';
 import fc from 'fast-check';
+import { parseEvent } from '../../lib/core/event';
 import { METRICS_NAMESPACE, SWEEP_METRIC_NAMES } from '../../lib/core/run-metrics';
 import type { JsonObject } from '../support/cfn-stack';
 import { asList, isObject, Stack, statementsOf, TEST_PLACE } from '../support/cfn-stack';
@@ -28,7 +31,7 @@ const stack = () => new Stack(packaged.created.template);
 const definition = () => stack().resource('SweepStateMachine').Properties.Definition as JsonObject;
 const states = () => definition().States as Record<string, JsonObject>;
 
-const FINAL_REPORT = { schemaVersion: 1, complete: true };
+const FINAL_REPORT = { schemaVersion: 2, complete: true };
 const SELF = DEFAULT_EXECUTION;
 
 /** A function that finishes the sweep in one invocation. */
@@ -191,6 +194,38 @@ describe('the sweep state machine: a sweep', () => {
     // Assess
     expect(result).toMatchObject({ status: 'SUCCEEDED', output: FINAL_REPORT });
     expect(payloads).toEqual([FIRST_PAYLOAD, answers[0], answers[1]]);
+  });
+
+  it('passes a CloudTrail KMS key event, as the execution input, to the function as `start`, which reads it as the key event', async () => {
+    // Prepare: the event the key-events rule starts an execution with.
+    const keyDisabled = JSON.parse(
+      readFileSync(join(__dirname, '..', '..', 'events', 'key-disabled.json'), 'utf8'),
+    ) as unknown;
+    const payloads: unknown[] = [];
+
+    // Act
+    const result = await executeStateMachine(
+      definition(),
+      keyDisabled,
+      async (payload) => {
+        payloads.push(payload);
+        return FINAL_REPORT;
+      },
+      { sdk: aloneRunning().sdk },
+    );
+
+    // Assess: the same sweep as a scheduled one, with the event passed on whole.
+    expect(result).toMatchObject({ status: 'SUCCEEDED', output: FINAL_REPORT });
+    expect(payloads).toEqual([{ sweep: {}, start: keyDisabled }]);
+    expect(parseEvent(payloads[0])).toEqual({
+      trigger: 'manual',
+      sweep: { state: undefined },
+      keyEvent: {
+        eventName: 'DisableKey',
+        keyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        eventTime: '2026-11-30T11:42:08Z',
+      },
+    });
   });
 
   it('fails the execution instead of looping for ever', async () => {

@@ -26,6 +26,7 @@ function invocationReport(
     key: KEY,
     alreadyEncrypted,
     outcomes,
+    keysInUse: [],
   });
 }
 
@@ -65,6 +66,11 @@ describe('mergeSweep', () => {
       skipped: 0,
       failed: 1,
       notReached: 0,
+      atRisk: 0,
+      otherKey: 0,
+      unverified: 0,
+      reassociated: 0,
+      wouldReassociate: 0,
     });
     expect(state.groups.map((g) => [g.logGroupName, g.outcome])).toEqual([
       ['/c', 'failed'],
@@ -105,6 +111,49 @@ describe('mergeSweep', () => {
   });
 });
 
+describe('mergeSweep: the keys in use across invocations', () => {
+  const OLD = `arn:aws:kms:us-east-1:${ACCOUNT}:key/0000aaaa-12ab-34cd-56ef-1234567890ab`;
+  const withKeys = (keysInUse: Report['keysInUse'], dryRun = false): Report => ({
+    ...invocationReport('a', [], 0, false),
+    keysInUse,
+    dryRun,
+  });
+
+  it('adds up the groups of each key, keeps the worst verdict seen, and warns once for all the moves', () => {
+    const first = mergeSweep(
+      undefined,
+      withKeys([
+        { arn: KEY_ARN, groups: 3, verdict: 'target', state: 'Enabled' },
+        {
+          arn: OLD,
+          groups: 2,
+          verdict: 'at-risk',
+          state: 'Disabled',
+          groupsAtRisk: 2,
+          reassociated: 2,
+          warning: 'x',
+        },
+      ]),
+    );
+    // The key was enabled again between two invocations: the groups seen at risk stay counted.
+    const second = mergeSweep(
+      first,
+      withKeys([
+        { arn: KEY_ARN, groups: 1, verdict: 'target', state: 'Enabled' },
+        { arn: OLD, groups: 1, verdict: 'healthy', state: 'Enabled' },
+      ]),
+    );
+
+    expect(second.keysInUse.map((k) => [k.arn, k.groups, k.verdict, k.groupsAtRisk])).toEqual([
+      [KEY_ARN, 4, 'target', undefined],
+      [OLD, 3, 'at-risk', 2],
+    ]);
+    expect(second.keysInUse[1]?.reassociated).toBe(2);
+    expect(second.keysInUse[1]?.warning).toContain('2 group(s) were moved off this key');
+    expect(parseSweepState(JSON.parse(JSON.stringify(second)))).toEqual(second);
+  });
+});
+
 describe('parseSweepState', () => {
   const valid = mergeSweep(undefined, invocationReport('a', [], 1, false));
 
@@ -119,7 +168,9 @@ describe('parseSweepState', () => {
   it.each<[string, unknown]>([
     ['a string', 'state'],
     ['an array', []],
-    ['another version', { ...valid, v: 2 }],
+    ['another version', { ...valid, v: 3 }],
+    ['a state from before the key audit (v1)', { ...valid, v: 1 }],
+    ['a bad key in use', { ...valid, keysInUse: [{ arn: 'k', groups: 1, verdict: 'fine' }] }],
     ['an unknown field', { ...valid, extra: 1 }],
     ['negative counts', { ...valid, totals: { ...valid.totals, scanned: -1 } }],
     ['a missing total', { ...valid, totals: { scanned: 1 } }],
@@ -172,6 +223,11 @@ describe('a sweep driven the way Step Functions drives it', () => {
       skipped: 0,
       failed: 0,
       notReached: 0,
+      atRisk: 0,
+      otherKey: 0,
+      unverified: 0,
+      reassociated: 0,
+      wouldReassociate: 0,
     });
     const names = final?.groups.map((g) => g.logGroupName) ?? [];
     expect(new Set(names).size).toBe(100);

@@ -46,6 +46,7 @@ const KEY_UUID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_UUID}`;
 const ALIAS_NAME = 'alias/my-logs-key';
 const ANY_KEY_HERE = `arn:aws:kms:${REGION}:${ACCOUNT}:key/*`;
+const ANY_ACCOUNTS_KEY_HERE = `arn:aws:kms:${REGION}:*:key/*`;
 const ALIAS_CONDITION: JsonObject = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ALIAS_NAME } };
 const CREATED_KEY_ARN: Json = { 'Fn::GetAtt': ['RemediatorKey', 'Arn'] };
 const TOPIC_KEY_ARN: Json = { 'Fn::GetAtt': ['ReportTopicKey', 'Arn'] };
@@ -117,6 +118,8 @@ function expectedRoleStatements(kms: KeyGrant) {
       Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:*`,
     },
     { Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus'], ...kms },
+    // The key audit: read-only, on any account's keys of this region (a group may use another account's key).
+    { Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'], Resource: ANY_ACCOUNTS_KEY_HERE },
     { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'ReportTopic' } },
     // Publishing to a topic encrypted with a customer-managed key: on the topic's key only.
     { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: TOPIC_KEY_ARN },
@@ -137,6 +140,9 @@ function expectedEnvironment(kmsKeyId: Json): JsonObject {
     DESCRIBE_LOG_GROUPS_TPS: '5',
     ASSOCIATE_TPS: '5',
     KEY_CACHE_SECONDS: '300',
+    KEY_AUDIT: 'on',
+    OTHER_KEYS: 'allow',
+    UNHEALTHY_KEYS: 'report',
     POWERTOOLS_SERVICE_NAME: 'logs-kms-remediator',
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -294,11 +300,29 @@ describe('serverless package: the function role', () => {
       `arn:aws:kms:${REGION}:${ACCOUNT}:alias/my-logs-key`,
       { Resource: ANY_KEY_HERE, Condition: ALIAS_CONDITION },
     ],
-  ])('reads only the target key when kmsKeyId is %s', (_form, kmsKeyId, kms) => {
+  ])('checks the target key, and only it, for rotation when kmsKeyId is %s', (_form, kmsKeyId, kms) => {
     const stack = stackOf('created', { KmsKeyId: kmsKeyId });
     expect(ownStatements(stack).map(withoutSid)).toEqual(expectedRoleStatements(kms));
     expect(environmentOf(stack).KMS_KEY_ID).toBe(kmsKeyId);
     expect(stack.resources.RemediatorKey).toBeUndefined();
+  });
+
+  it('lets the key audit describe, and read the policy of, any account’s keys of this region, and nothing more', () => {
+    for (const variant of ALL_VARIANTS) {
+      const kms = ownStatements(stackOf(variant)).filter((s) =>
+        asList(s.Resource).some((r) => typeof r === 'string' && r.includes(':*:key/')),
+      );
+      expect(kms.map((s) => ({ Action: s.Action, Resource: s.Resource, Condition: s.Condition }))).toEqual([
+        {
+          Action: ['kms:DescribeKey', 'kms:GetKeyPolicy'],
+          Resource: ANY_ACCOUNTS_KEY_HERE,
+          Condition: undefined,
+        },
+      ]);
+    }
+    // Unresolved, the region is the stack's own, never a literal or a wildcard.
+    const raw = JSON.stringify(templateOf('created').Resources[ROLE_ID]);
+    expect(raw).toContain(`arn:\${AWS::Partition}:kms:\${AWS::Region}:*:key/*`);
   });
 
   it('keeps the framework statements to the function’s own log group', () => {
@@ -391,6 +415,8 @@ describe('serverless package: the function role', () => {
       ['created', { ScheduleTarget: 'lambda' }],
       ['created', { Realtime: 'false' }],
       ['created', { ScheduleTarget: 'lambda', Realtime: 'false' }],
+      ['created', { KeyEvents: 'false' }],
+      ['created', { ScheduleTarget: 'lambda', KeyEvents: 'false' }],
     ];
     for (const [variant, overrides] of cases) {
       const stack = stackOf(variant, overrides);
@@ -623,8 +649,13 @@ describe('serverless package: the on-failure destination', () => {
 
 describe('serverless package: events EventBridge could not deliver', () => {
   const RULE_CASES: [string, Record<string, string>, string[]][] = [
-    ['default', {}, ['SweepSchedule', 'RealtimeRule']],
-    ['scheduleTarget=lambda', { ScheduleTarget: 'lambda' }, ['DirectSchedule', 'RealtimeRule']],
+    ['default', {}, ['SweepSchedule', 'RealtimeRule', 'KeyEventsRule']],
+    [
+      'scheduleTarget=lambda',
+      { ScheduleTarget: 'lambda' },
+      ['DirectSchedule', 'RealtimeRule', 'KeyEventsRule'],
+    ],
+    ['keyEvents=false', { KeyEvents: 'false' }, ['SweepSchedule', 'RealtimeRule']],
     ['realtime=false', { Realtime: 'false' }, ['SweepSchedule']],
     ['both', { ScheduleTarget: 'lambda', Realtime: 'false' }, ['DirectSchedule']],
   ];
@@ -680,7 +711,7 @@ describe('serverless package: events EventBridge could not deliver', () => {
         Condition: undefined,
       });
       expect(isObject(sources) ? asList(sources['aws:SourceArn']) : []).toEqual(
-        ['SweepSchedule', 'DirectSchedule', 'RealtimeRule']
+        ['SweepSchedule', 'DirectSchedule', 'RealtimeRule', 'KeyEventsRule']
           .filter((id) => ruleIds.includes(id))
           .map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
       );
@@ -841,6 +872,37 @@ describe('serverless package: metrics, alarms and dashboard', () => {
     expect(evaluateFindings(FINDINGS_EXPRESSION, failed, keyUsable)).toBe(expected);
   });
 
+  it('alarms when a run finds a key in use at risk, and says when that clears', () => {
+    const alarm = stackOf('created').resource('AtRiskKeysAlarm');
+    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm.Properties).toEqual({
+      AlarmName: 'logs-kms-remediator-dev-at-risk-keys',
+      AlarmDescription: expect.stringContaining('AtRiskKeys > 0'),
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'AtRiskKeys',
+      Dimensions: METRIC_DIMENSIONS,
+      Statistic: 'Maximum',
+      Period: 3600,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      // A period with no finished run says nothing about the keys.
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'ReportTopic' }],
+      OKActions: [{ Ref: 'ReportTopic' }],
+    });
+    expect(RUN_METRIC_NAMES).toContain('AtRiskKeys');
+  });
+
+  it('graphs the at-risk keys and the groups on them together, per run', () => {
+    const { widgets } = dashboardBody(stackOf('created'));
+    const widget = widgets.find((w) => metricRows(w).some((row) => row[1] === 'AtRiskKeys'));
+    expect(widget?.properties.metrics?.map((row) => row[1])).toEqual(['AtRiskKeys', 'AtRiskGroups']);
+    expect(widget?.properties).toMatchObject({ period: 3600, region: REGION });
+    expect(RUN_METRIC_NAMES).toEqual(expect.arrayContaining(['AtRiskKeys', 'AtRiskGroups']));
+  });
+
   it('alarms when the function fails', () => {
     const alarm = stackOf('created').resource('ErrorsAlarm');
     expect(alarm.Properties).toEqual({
@@ -905,7 +967,7 @@ describe('serverless package: metrics, alarms and dashboard', () => {
     expect(first?.properties.period).toBe(3600);
   });
 
-  it('shows the function’s errors and throttles, and both alarms', () => {
+  it('shows the function’s errors and throttles, and the three alarms', () => {
     const { widgets } = dashboardBody(stackOf('created'));
     const lambdaRows = widgets.flatMap(metricRows).filter((row) => row[0] === 'AWS/Lambda');
     expect(lambdaRows.map((row) => row.slice(0, 4))).toEqual([
@@ -913,7 +975,7 @@ describe('serverless package: metrics, alarms and dashboard', () => {
       ['AWS/Lambda', 'Throttles', 'FunctionName', `<${FUNCTION_ID}>`],
     ]);
     const alarms = widgets.filter((w) => w.type === 'alarm').flatMap((w) => w.properties.alarms ?? []);
-    expect(alarms).toEqual(['<FindingsAlarm.Arn>', '<ErrorsAlarm.Arn>']);
+    expect(alarms).toEqual(['<FindingsAlarm.Arn>', '<AtRiskKeysAlarm.Arn>', '<ErrorsAlarm.Arn>']);
   });
 });
 
@@ -937,6 +999,78 @@ describe('serverless package: real time', () => {
       Principal: 'events.amazonaws.com',
       SourceArn: { 'Fn::GetAtt': ['RealtimeRule', 'Arn'] },
     });
+  });
+
+  const KEY_EVENTS_PATTERN = {
+    source: ['aws.kms'],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: ['kms.amazonaws.com'],
+      eventName: ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy'],
+      errorCode: [{ exists: false }],
+    },
+  };
+
+  it('starts a sweep of the state machine on CloudTrail key events, with the schedule’s role', () => {
+    const stack = stackOf('created');
+    expect(stack.resource('KeyEventsRule').Properties).toEqual({
+      Description: expect.stringContaining('KMS key'),
+      EventPattern: KEY_EVENTS_PATTERN,
+      Targets: [
+        {
+          Id: 'SweepStateMachine',
+          Arn: { Ref: 'SweepStateMachine' },
+          RoleArn: { 'Fn::GetAtt': ['SweepScheduleRole', 'Arn'] },
+          ...TARGET_DELIVERY,
+        },
+      ],
+    });
+    // That role may start this state machine and do nothing else; only EventBridge of this account may assume it.
+    const role = stack.resource('SweepScheduleRole');
+    const granted = asList(role.Properties.Policies).flatMap((p) =>
+      statementsOf(isObject(p) ? p.PolicyDocument : undefined),
+    );
+    expect(granted.map(withoutSid)).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'SweepStateMachine' } },
+    ]);
+    expect(statementsOf(role.Properties.AssumeRolePolicyDocument)).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      },
+    ]);
+    expect(stack.resources.KeyEventsPermission).toBeUndefined();
+  });
+
+  it('invokes the function on CloudTrail key events with scheduleTarget=lambda, with a permission for that rule', () => {
+    const stack = stackOf('created', { ScheduleTarget: 'lambda' });
+    expect(stack.resource('KeyEventsRule').Properties).toMatchObject({
+      EventPattern: KEY_EVENTS_PATTERN,
+      Targets: [{ Id: 'Remediate', Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] }, ...TARGET_DELIVERY }],
+    });
+    expect(stack.resource('KeyEventsPermission').Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { Ref: FUNCTION_ID },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['KeyEventsRule', 'Arn'] },
+    });
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['keyEvents=false', { KeyEvents: 'false' }],
+    ['keyEvents=false, scheduleTarget=lambda', { KeyEvents: 'false', ScheduleTarget: 'lambda' }],
+    ['realtime=false (key events need its trail)', { Realtime: 'false' }],
+    ['realtime=false, scheduleTarget=lambda', { Realtime: 'false', ScheduleTarget: 'lambda' }],
+  ])('has no key-events rule and no permission with %s', (_case, overrides) => {
+    const stack = stackOf('created', overrides);
+    expect(Object.keys(stack.resources).filter((id) => id.startsWith('KeyEvents'))).toEqual([]);
+  });
+
+  it('defaults keyEvents to "true", and takes only "true" or "false"', () => {
+    const parameter = templateOf('created').Parameters.KeyEvents;
+    expect(parameter).toMatchObject({ Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] });
   });
 
   it('has no rule and no permission with realtime=false: the schedule alone runs', () => {
