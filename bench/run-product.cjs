@@ -1,9 +1,11 @@
 // One benchmark run of the product, in a process of its own so that its peak RSS is its own.
 // Plain CommonJS on purpose: it loads the bundle `serverless package` made, as Lambda would,
 // and nothing else that would weigh on the memory figure.
-// argv: <bundle path> <config JSON>; answers { ms, maxRssKb, report } over IPC.
+// argv: <bundle path> <config JSON> [event JSON file]; answers { ms, maxRssKb, totals, keysInUse, keyEvent } over IPC.
 const bundlePath = process.argv[2];
 const env = JSON.parse(process.argv[3]);
+// The event to invoke with: a manual run ({}) unless a file is given (a CloudTrail key event, say).
+const event = process.argv[4] ? JSON.parse(require('node:fs').readFileSync(process.argv[4], 'utf8')) : {};
 Object.assign(process.env, env);
 
 const { buildHandler } = require(bundlePath);
@@ -16,10 +18,11 @@ const context = {
 };
 
 const started = performance.now();
-handler({}, context).then(
+handler(event, context).then(
   (report) => {
     const ms = performance.now() - started;
-    process.send({ ms, maxRssKb: process.resourceUsage().maxRSS, totals: report.totals }, () =>
+    const { totals, keysInUse, keyEvent } = report;
+    process.send({ ms, maxRssKb: process.resourceUsage().maxRSS, totals, keysInUse, keyEvent }, () =>
       process.exit(0),
     );
   },

@@ -4,6 +4,7 @@
  *   npm run bench                                   # N=10,000/U=1,000 and N=100,000/U=5,000
  *   npm run bench -- --sizes 20000:2000 --quota on --pairs 5 --associate-tps 5
  *   npm run bench -- --sweep 1000000 [--sweep-budget 20]   # one whole sweep instead (scripts/bench-sweep.ts)
+ *   npm run bench -- --key-event                    # only the key event case (scripts/bench-key-event.ts)
  *
  * For each size it seeds N log groups (U unencrypted, spread evenly), runs the bundled handler
  * that `serverless package` makes in a process of its own, and compares it with the floor: the
@@ -11,7 +12,7 @@
  * emulation on, the emulator holds DescribeLogGroups to 5 requests/s and AssociateKmsKey to R/s,
  * and the product runs with its default pacing. Results go to bench/results.json.
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,8 @@ import { createKey, createReportTopic, seedClients } from '../test/support/aws-s
 import type { Template } from '../test/support/cfn-stack';
 import { packageStack } from '../test/support/package-stack';
 import { unzip } from '../test/support/zip';
+import { type ChildResult, runChild } from './bench-child';
+import { runKeyEventBench } from './bench-key-event';
 import { parseSweepSize, runSweepBench } from './bench-sweep';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -38,6 +41,8 @@ interface Options {
   sweep?: { n: number; u: number };
   /** `--sweep-budget S`: seconds of work per invocation of the sweep. */
   sweepBudgetSeconds: number;
+  /** `--key-event`: only the key-event case. */
+  keyEventOnly: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -52,10 +57,14 @@ function parseOptions(argv: string[]): Options {
     pairs: 3,
     associateTps: 5,
     sweepBudgetSeconds: 20,
+    keyEventOnly: false,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ''] = [argv[i], argv[i + 1]];
-    if (flag === '--sizes') {
+    if (flag === '--key-event') {
+      options.keyEventOnly = true;
+      i--;
+    } else if (flag === '--sizes') {
       options.sizes = value.split(',').map((pair) => {
         const [n, u] = pair.split(':').map(Number);
         if (!Number.isSafeInteger(n) || !Number.isSafeInteger(u) || !n || u === undefined || u > n) {
@@ -74,33 +83,6 @@ function parseOptions(argv: string[]): Options {
     else throw new Error(`unknown option ${flag} ${value}`);
   }
   return options;
-}
-
-interface ChildResult {
-  ms: number;
-  maxRssKb: number;
-  totals?: Record<string, number>;
-  error?: string;
-}
-
-function runChild(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    // Output is dropped: the product logs a line per group, which is part of its cost, not of the figures.
-    const child: ChildProcess = fork(path.join(ROOT, 'bench', script), args, { env, silent: true });
-    child.stdout?.resume();
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    let result: ChildResult | undefined;
-    child.on('message', (message) => {
-      result = message as ChildResult;
-    });
-    child.on('exit', (code) => {
-      if (result && !result.error) resolve(result);
-      else reject(new Error(`${script} failed (${code}): ${result?.error ?? stderr.slice(-2000)}`));
-    });
-  });
 }
 
 /** Keys other than the target that the encrypted groups are spread over, for the key audit to read. */
@@ -213,7 +195,7 @@ async function main(): Promise<number> {
 
   const em = await startEmulator();
   try {
-    for (const { n, u } of options.sizes) {
+    for (const { n, u } of options.keyEventOnly ? [] : options.sizes) {
       const size: Record<string, unknown> = { n, u };
       (results.sizes as unknown[]).push(size);
       const pages = Math.max(1, Math.ceil(n / 50));
@@ -366,9 +348,16 @@ async function main(): Promise<number> {
         );
       }
     }
-    if (options.burst > 0) {
+    if (options.burst > 0 && !options.keyEventOnly) {
       results.burst = await runBurst(em, bundlePath, options, targets);
     }
+    // At the product's defaults: DescribeLogGroups paced to its quota.
+    results.keyEvent = await runKeyEventBench(
+      em,
+      bundlePath,
+      (seeded) => productEnv(em, seeded, {}),
+      targets,
+    );
   } finally {
     await em.stop();
     rmSync(work, { recursive: true, force: true });
@@ -377,12 +366,15 @@ async function main(): Promise<number> {
   results.targets = targets;
   results.finishedAt = new Date().toISOString();
   mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
-  writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    path.join(ROOT, 'bench', options.keyEventOnly ? 'results-key-event.json' : 'results.json'),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
   printTargets(targets);
   console.log(
     `\nCold start: zip ${(coldStart.zipBytes / 1024).toFixed(1)} KB; module load median ${coldStart.loadMsMedian.toFixed(1)} ms over 10 fresh processes`,
   );
-  console.log('Written: bench/results.json');
+  console.log(`Written: bench/${options.keyEventOnly ? 'results-key-event.json' : 'results.json'}`);
   return 0;
 }
 

@@ -213,7 +213,7 @@ describe('remediation against the emulator', () => {
       region: REGION,
     });
     expect(received?.report).toEqual(returned);
-    expect(received?.report).toMatchObject({ schemaVersion: 1, account: ACCOUNT, region: REGION });
+    expect(received?.report).toMatchObject({ schemaVersion: 2, account: ACCOUNT, region: REGION });
 
     // The message as sent carries the text rendering for people beside the JSON for machines.
     const [sent] = await h.em.publishedMessages();

@@ -76,7 +76,14 @@ describe('a sweep of 20,000 groups through the state machine', () => {
       skipped: 0,
       failed: 0,
       notReached: 0,
+      atRisk: 0,
+      otherKey: 0,
+      unverified: 0,
+      reassociated: 0,
+      wouldReassociate: 0,
     });
+    // Every invocation read the target key's groups; the sweep's key list adds them up.
+    expect(report.keysInUse).toEqual([expect.objectContaining({ verdict: 'target', groups: 18_000 })]);
     const listed = report.groups.map((g) => g.logGroupName);
     expect(new Set(listed).size).toBe(listed.length);
     expect(listed.length + report.groupsOmitted).toBe(2_000);
