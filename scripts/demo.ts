@@ -4,6 +4,7 @@
  * one DELIVERY group, a key with a correct policy), subscribes a queue to the report topic,
  * then runs a dry run and a live run through `serverless invoke local`, prints both reports
  * as a person would read them, shows a new group encrypted on creation (real-time mode),
+ * has the operator CLI find a second key's broken policy and mend it (check-key, fix-key-policy),
  * checks the account, and stops the emulator.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import {
   createGroups,
   createKey,
   createReportTopic,
+  keyPolicy,
   readGroupKey,
   readGroupKeys,
   receiveReports,
@@ -97,6 +99,8 @@ async function demo(em: Emulator): Promise<number> {
     'no report was published: nothing needed a person',
   );
 
+  if (!(await mendBrokenKey(em))) return 1;
+
   step('Final check of the account');
   const keys = await readGroupKeys(aws.logs);
   let ok = true;
@@ -105,6 +109,34 @@ async function demo(em: Emulator): Promise<number> {
   ok = check(keys.get(DELIVERY) === undefined, `${DELIVERY} (DELIVERY class) was left alone`) && ok;
   console.log(ok ? '\nDemo succeeded.' : '\nDemo FAILED.');
   return ok ? 0 : 1;
+}
+
+/** The operator CLI on a second key whose policy lets only the account root in. */
+async function mendBrokenKey(em: Emulator): Promise<boolean> {
+  const aws = seedClients(em.endpoint);
+  await createKey(aws.kms, { policy: keyPolicy(null), alias: 'alias/team-logs' });
+  step('From a laptop: a second key, alias/team-logs, whose policy lets only the account root in');
+  const found = runCli(em, ['check-key', '--key', 'alias/team-logs', '--group', '/aws/lambda/checkout-api']);
+  let ok = check(found === 1, `check-key found the policy broken (exit ${found})`);
+  const fixed = runCli(em, ['fix-key-policy', '--key', 'alias/team-logs', '--yes']);
+  ok = check(fixed === 0, `fix-key-policy --yes mended it (exit ${fixed})`) && ok;
+  const again = runCli(em, ['fix-key-policy', '--key', 'alias/team-logs', '--yes']);
+  ok = check(again === 0, `a second fix-key-policy changed nothing (exit ${again})`) && ok;
+  const now = runCli(em, ['check-key', '--key', 'alias/team-logs']);
+  return check(now === 0, `check-key finds the key usable now (exit ${now})`) && ok;
+}
+
+/** `npm run cli -- <args>`, its text (stderr) shown indented; returns its exit code. */
+function runCli(em: Emulator, args: string[]): number | null {
+  console.log(`\n  $ npm run cli -- ${args.join(' ')}`);
+  const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['cli/main.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...emulatorEnv(em), NODE_NO_WARNINGS: '1', NO_COLOR: '1' },
+    timeout: 60_000,
+  });
+  console.log(indent(result.stderr + result.stdout));
+  return result.status;
 }
 
 function invokeLocal(em: Emulator, eventFile: string): void {
