@@ -4,12 +4,14 @@
  * one DELIVERY group, a key with a correct policy), subscribes a queue to the report topic,
  * then runs a dry run and a live run through `serverless invoke local`, prints both reports
  * as a person would read them, shows a new group encrypted on creation (real-time mode),
+ * audits the keys groups already use when one of them is disabled (a CloudTrail DisableKey event),
  * has the operator CLI find a second key's broken policy and mend it (check-key, fix-key-policy),
  * checks the account, and stops the emulator.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import { renderText } from '../lib/core/report';
 import { type Emulator, emulatorEnv, startEmulator } from '../test/emulator/emulator';
 import {
@@ -99,6 +101,7 @@ async function demo(em: Emulator): Promise<number> {
     'no report was published: nothing needed a person',
   );
 
+  if (!(await auditDisabledKey(em, topic.queueUrl))) return 1;
   if (!(await mendBrokenKey(em))) return 1;
 
   step('Final check of the account');
@@ -111,11 +114,38 @@ async function demo(em: Emulator): Promise<number> {
   return ok ? 0 : 1;
 }
 
+/** A key a team's groups already use is disabled: its DisableKey event starts an audit run. */
+async function auditDisabledKey(em: Emulator, queueUrl: string): Promise<boolean> {
+  const aws = seedClients(em.endpoint);
+  const legacy = await createKey(aws.kms, { alias: 'alias/legacy-billing' });
+  const groups = ['/aws/lambda/legacy-billing', '/aws/lambda/legacy-invoices'];
+  await createGroups(aws.logs, groups, { kmsKeyId: legacy });
+  await aws.kms.send(new DisableKeyCommand({ KeyId: legacy }));
+  const eventFile = writeKeyDisabledEvent(legacy);
+  step('Key audit: someone disables alias/legacy-billing, the key of two encrypted groups');
+  console.log(
+    `  npx serverless invoke local -f remediate --stage local --path ${path.relative(ROOT, eventFile)}`,
+  );
+  invokeLocal(em, eventFile);
+  const [received] = await receiveReports(aws.sqs, queueUrl);
+  if (!received) return check(false, 'a report was published');
+  const text = renderText(received.report);
+  // The lead of the text: the keys at risk, before the totals.
+  console.log(indent(text.slice(0, text.indexOf('\nScanned '))));
+  const entry = received.report.keysInUse.find((k) => k.arn === legacy);
+  const atRisk = received.report.groups.filter((g) => g.outcome === 'at-risk').map((g) => g.logGroupName);
+  let ok = check(received.attributes.status === 'at-risk', `the report's status is at-risk`);
+  ok = check(atRisk.sort().join() === groups.join(), `both groups are reported at risk`) && ok;
+  return (
+    check(entry?.fix?.commands[0]?.includes('enable-key') === true, 'the fix is aws kms enable-key') && ok
+  );
+}
+
 /** The operator CLI on a second key whose policy lets only the account root in. */
 async function mendBrokenKey(em: Emulator): Promise<boolean> {
   const aws = seedClients(em.endpoint);
   await createKey(aws.kms, { policy: keyPolicy(null), alias: 'alias/team-logs' });
-  step('From a laptop: a second key, alias/team-logs, whose policy lets only the account root in');
+  step('From a laptop: a third key, alias/team-logs, whose policy lets only the account root in');
   const found = runCli(em, ['check-key', '--key', 'alias/team-logs', '--group', '/aws/lambda/checkout-api']);
   let ok = check(found === 1, `check-key found the policy broken (exit ${found})`);
   const fixed = runCli(em, ['fix-key-policy', '--key', 'alias/team-logs', '--yes']);
@@ -170,6 +200,19 @@ function writeCreatedEvent(name: string): string {
   const dir = path.join(ROOT, '.demo');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'create-log-group.json');
+  writeFileSync(file, JSON.stringify(event, null, 2));
+  return file;
+}
+
+/** The sample DisableKey event (events/key-disabled.json), naming `keyArn`, now. */
+function writeKeyDisabledEvent(keyArn: string): string {
+  const event = JSON.parse(readFileSync(path.join(ROOT, 'events', 'key-disabled.json'), 'utf8'));
+  event.time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  event.detail.eventTime = event.time;
+  event.detail.requestParameters.keyId = keyArn;
+  event.detail.responseElements.keyId = keyArn;
+  event.detail.resources = [{ accountId: event.account, type: 'AWS::KMS::Key', ARN: keyArn }];
+  const file = path.join(ROOT, '.demo', 'key-disabled.json');
   writeFileSync(file, JSON.stringify(event, null, 2));
   return file;
 }
