@@ -24,6 +24,7 @@ import {
   receiveReports,
   seedClients,
 } from '../test/support/aws-seed';
+import { keyDisabledEvent } from '../test/support/key-event';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -204,16 +205,10 @@ function writeCreatedEvent(name: string): string {
   return file;
 }
 
-/** The sample DisableKey event (events/key-disabled.json), naming `keyArn`, now. */
+/** The sample DisableKey event naming `keyArn`, in a file for `invoke local --path`. */
 function writeKeyDisabledEvent(keyArn: string): string {
-  const event = JSON.parse(readFileSync(path.join(ROOT, 'events', 'key-disabled.json'), 'utf8'));
-  event.time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  event.detail.eventTime = event.time;
-  event.detail.requestParameters.keyId = keyArn;
-  event.detail.responseElements.keyId = keyArn;
-  event.detail.resources = [{ accountId: event.account, type: 'AWS::KMS::Key', ARN: keyArn }];
   const file = path.join(ROOT, '.demo', 'key-disabled.json');
-  writeFileSync(file, JSON.stringify(event, null, 2));
+  writeFileSync(file, JSON.stringify(keyDisabledEvent(keyArn), null, 2));
   return file;
 }
 
