@@ -30,8 +30,10 @@ export interface Config {
   associateConcurrency: number;
   /** DescribeLogGroups calls per second at most (AWS's quota is 5 per account and region); 0: unpaced. */
   describeLogGroupsTps: number;
-  /** AssociateKmsKey calls per second at most; 0: unpaced. */
+  /** AssociateKmsKey calls per second to start at; the pace adapts from there. 0: unpaced. */
   associateTps: number;
+  /** The most AssociateKmsKey calls per second the adaptive pace may reach. */
+  associateTpsMax: number;
   /** How long a warm container trusts what KMS said about the key, for new-group events. */
   keyCacheSeconds: number;
 }
@@ -132,6 +134,7 @@ const SETTINGS = {
   describeLogGroupsTps: ['DESCRIBE_LOG_GROUPS_TPS', wholeNumber(5, 0, 100)],
   // AWS publishes no quota for AssociateKmsKey; 5 per second is that of its sibling control-plane calls.
   associateTps: ['ASSOCIATE_TPS', wholeNumber(5, 0, 100)],
+  associateTpsMax: ['ASSOCIATE_TPS_MAX', wholeNumber(50, 1, 1000)],
   keyCacheSeconds: ['KEY_CACHE_SECONDS', wholeNumber(300, 0, 3600)],
 } as const satisfies Record<
   Exclude<keyof Config, 'region'>,
@@ -151,6 +154,13 @@ export function loadConfig(env: Env): Readonly<Config> {
   const settings = {} as Settings;
   for (const [field, [variable, schema]] of Object.entries(SETTINGS)) {
     (settings as Record<string, unknown>)[field] = readSetting(env, variable, schema);
+  }
+  if (settings.associateTps > settings.associateTpsMax) {
+    throw new ConfigError(
+      'ASSOCIATE_TPS_MAX',
+      env.ASSOCIATE_TPS_MAX,
+      `expected at least ASSOCIATE_TPS (${settings.associateTps}), the rate the pace starts at`,
+    );
   }
   const { excludeTag: tag, ...rest } = settings;
   return Object.freeze({ region, ...rest, ...(tag ? { excludeTag: Object.freeze(tag) } : {}) });

@@ -2,7 +2,16 @@
  * Pure: turn the outcomes of a run into the report, and render it for SNS:
  * text for people (default, email), JSON for machines (sqs, lambda, http, https).
  */
-import type { GroupOutcome, KeyReport, Outcome, Report, ReportStatus, ReportWhen, Totals } from './types';
+import type {
+  GroupOutcome,
+  KeyReport,
+  Outcome,
+  PaceReport,
+  Report,
+  ReportStatus,
+  ReportWhen,
+  Totals,
+} from './types';
 
 /** SNS rejects messages over 256 KiB, message attributes included. */
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
@@ -41,6 +50,7 @@ export interface RunSummary {
   key: KeyReport;
   alreadyEncrypted: number;
   outcomes: readonly GroupOutcome[];
+  pace?: PaceReport;
 }
 
 /** Count outcomes. `scanned` is derived, so the totals add up by construction. */
@@ -83,6 +93,7 @@ export function buildReport(run: RunSummary): Report {
     totals: computeTotals(run.alreadyEncrypted, run.outcomes),
     groups,
     groupsOmitted: 0,
+    ...(run.pace ? { pace: run.pace } : {}),
   };
 }
 
@@ -137,6 +148,7 @@ export function renderText(report: Report): string {
     `Scanned ${t.scanned} log groups: ${t.alreadyEncrypted} already encrypted, ${t.remediated} remediated, ` +
       `${t.wouldRemediate} would be remediated, ${t.excluded} excluded, ${t.skipped} skipped, ` +
       `${t.failed} failed, ${t.notReached} not reached.`,
+    ...paceLines(report.pace),
     '',
     `Key: ${k.arn ?? k.requested}${k.arn && k.arn !== k.requested ? ` (configured as ${k.requested})` : ''}`,
     `  ${keyVerdict(k)}; state ${k.state ?? 'unknown'}, spec ${k.keySpec ?? 'unknown'}, ` +
@@ -179,6 +191,12 @@ export function renderText(report: Report): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+function paceLines(pace: PaceReport | undefined): string[] {
+  if (!pace || (pace.associateTpsReached === 0 && pace.throttles === 0)) return [];
+  const rate = pace.associateTpsReached > 0 ? `up to ${pace.associateTpsReached} per second` : 'unpaced';
+  return [`Associations paced ${rate}; ${pace.throttles} calls throttled by AWS, retries included.`];
 }
 
 function keyVerdict(k: KeyReport): string {

@@ -74,5 +74,6 @@ export async function runPipeline(
     alreadyEncrypted: walked.alreadyEncrypted,
     outcomes: recorder.outcomes,
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
+    ...(ports.logGroups.readPace ? { pace: ports.logGroups.readPace() } : {}),
   });
 }

@@ -43,6 +43,7 @@ describe('loadConfig', () => {
         associateConcurrency: 4,
         describeLogGroupsTps: 5,
         associateTps: 5,
+        associateTpsMax: 50,
         keyCacheSeconds: 300,
       });
       expect(config).not.toHaveProperty('excludeTag');
