@@ -63,6 +63,8 @@ describe('the adaptive AssociateKmsKey pace', () => {
     expect(second.totals).toMatchObject({ remediated: 30, failed: 0 });
     expect(second.pace?.associateTpsReached).toBeLessThan(8);
     expect(second.pace?.throttles).toBe(secondStats.faults['logs.AssociateKmsKey.ThrottlingException'] ?? 0);
-    console.log(`quota drop: first run ${JSON.stringify(first.pace)}, second run ${JSON.stringify(second.pace)}`);
+    console.log(
+      `quota drop: first run ${JSON.stringify(first.pace)}, second run ${JSON.stringify(second.pace)}`,
+    );
   }, 120_000);
 });
