@@ -19,8 +19,9 @@ const started = performance.now();
 handler({}, context).then(
   (report) => {
     const ms = performance.now() - started;
-    process.send({ ms, maxRssKb: process.resourceUsage().maxRSS, totals: report.totals }, () =>
-      process.exit(0),
+    process.send(
+      { ms, maxRssKb: process.resourceUsage().maxRSS, totals: report.totals, pace: report.pace },
+      () => process.exit(0),
     );
   },
   (error) => {
