@@ -43,8 +43,11 @@ export interface PaceReading {
 
 /**
  * A pacer that finds the rate the API allows: it rises while calls succeed and falls sharply on
- * a throttle, between 1 call a second and `maxTps`. AIMD as in the SDK's adaptive retry mode, but
- * proactive: it paces from the first call, at `startTps`, rather than only after a throttle.
+ * a throttle, between 1 call a second and `maxTps`. AIMD as in the SDK's adaptive retry mode
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html), but proactive.
+ * The SDK's own DefaultRateLimiter (@smithy/core retry, CUBIC; aws/aws-sdk-js-v3 commit 8ef104d)
+ * cannot be reused as is: it does not pace at all until the first throttle, has no starting rate,
+ * no ceiling, and reads Date.now() itself.
  */
 export interface AdaptivePacer extends Pacer {
   succeeded(): void;
