@@ -67,8 +67,8 @@ export interface AdaptivePacerOptions {
 
 /** A throttle keeps this share of the rate. */
 export const PACE_CUT = 0.6;
-/** Before any throttle, each success adds this many calls a second: the rate doubles in about 1.4 s. */
-export const PACE_RAMP_PER_CALL = 0.5;
+/** Before any throttle, each success adds this many calls a second: the rate doubles in about 0.7 s. */
+export const PACE_RAMP_PER_CALL = 1;
 /** Below the rate of the last throttle, each success closes this share of the gap to it. */
 export const PACE_RECOVER_SHARE = 0.1;
 /** At or above it, each success adds this share of the rate: probing, slowly, for more. */

@@ -67,12 +67,12 @@ describe('createAdaptivePacer', () => {
   it('falls on a throttle, to a share of what AWS let through in the last second', async () => {
     const clock = fakeClock();
     const pacer = createAdaptivePacer({ startTps: 10, maxTps: 50 }, clock);
-    // 10 calls in the last second got through, while the pace had risen to 15.
+    // 10 calls in the last second got through, while the pace had risen above that.
     for (let i = 0; i < 10; i++) {
       await call(pacer, clock);
       pacer.succeeded();
     }
-    expect(pacer.rate()).toBe(15);
+    expect(pacer.rate()).toBe(10 + 10 * PACE_RAMP_PER_CALL);
     pacer.throttled();
     expect(pacer.rate()).toBeCloseTo(10 * PACE_CUT, 10);
     // Then it climbs back towards the 10 that went through, not to the 15 it had asked for.
@@ -177,7 +177,7 @@ describe('createAdaptivePacer', () => {
     for (let i = 0; i < 10; i++) pacer.succeeded();
     clock.advance(PACE_FORGET_AFTER_MS);
     await pacer.acquire();
-    expect(pacer.rate()).toBe(10);
+    expect(pacer.rate()).toBe(5 + 10 * PACE_RAMP_PER_CALL);
     clock.advance(PACE_FORGET_AFTER_MS + 1);
     await pacer.acquire();
     expect(pacer.rate()).toBe(5);
