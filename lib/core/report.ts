@@ -195,8 +195,9 @@ export function renderText(report: Report): string {
 
 function paceLines(pace: PaceReport | undefined): string[] {
   if (!pace || (pace.associateTpsReached === 0 && pace.throttles === 0)) return [];
-  const rate = pace.associateTpsReached > 0 ? `up to ${pace.associateTpsReached} per second` : 'unpaced';
-  return [`Associations paced ${rate}; ${pace.throttles} calls throttled by AWS, retries included.`];
+  const paced =
+    pace.associateTpsReached > 0 ? `paced up to ${pace.associateTpsReached} per second` : 'not paced';
+  return [`Associations ${paced}; ${pace.throttles} calls throttled by AWS, retries included.`];
 }
 
 function keyVerdict(k: KeyReport): string {
