@@ -21,8 +21,8 @@ const started = performance.now();
 handler(event, context).then(
   (report) => {
     const ms = performance.now() - started;
-    const { totals, keysInUse, keyEvent } = report;
-    process.send({ ms, maxRssKb: process.resourceUsage().maxRSS, totals, keysInUse, keyEvent }, () =>
+    const { totals, keysInUse, keyEvent, pace } = report;
+    process.send({ ms, maxRssKb: process.resourceUsage().maxRSS, totals, keysInUse, keyEvent, pace }, () =>
       process.exit(0),
     );
   },

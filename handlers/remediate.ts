@@ -36,6 +36,7 @@ export function buildHandler(
     logGroups: createLogGroupsAdapter(clients.logs, {
       describeTps: config.describeLogGroupsTps,
       associateTps: config.associateTps,
+      associateTpsMax: config.associateTpsMax,
     }),
     keys: createKeysAdapter(clients.kms),
     reports: createReportsAdapter(clients.sns),

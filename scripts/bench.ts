@@ -5,6 +5,7 @@
  *   npm run bench -- --sizes 20000:2000 --quota on --pairs 5 --associate-tps 5
  *   npm run bench -- --sweep 1000000 [--sweep-budget 20]   # one whole sweep instead (scripts/bench-sweep.ts)
  *   npm run bench -- --key-event                    # only the key event case (scripts/bench-key-event.ts)
+ *   npm run bench -- --pace                         # only the adaptive AssociateKmsKey pace (scripts/bench-pace.ts)
  *
  * For each size it seeds N log groups (U unencrypted, spread evenly), runs the bundled handler
  * that `serverless package` makes in a process of its own, and compares it with the floor: the
@@ -23,6 +24,7 @@ import { packageStack } from '../test/support/package-stack';
 import { unzip } from '../test/support/zip';
 import { type ChildResult, runChild } from './bench-child';
 import { runKeyEventBench } from './bench-key-event';
+import { runPaceBench } from './bench-pace';
 import { parseSweepSize, runSweepBench } from './bench-sweep';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -43,6 +45,8 @@ interface Options {
   sweepBudgetSeconds: number;
   /** `--key-event`: only the key-event case. */
   keyEventOnly: boolean;
+  /** `--pace`: run the adaptive pace's figures (scripts/bench-pace.ts), and nothing else. */
+  pace: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -58,11 +62,15 @@ function parseOptions(argv: string[]): Options {
     associateTps: 5,
     sweepBudgetSeconds: 20,
     keyEventOnly: false,
+    pace: false,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ''] = [argv[i], argv[i + 1]];
     if (flag === '--key-event') {
       options.keyEventOnly = true;
+      i--;
+    } else if (flag === '--pace') {
+      options.pace = true;
       i--;
     } else if (flag === '--sizes') {
       options.sizes = value.split(',').map((pair) => {
@@ -178,6 +186,7 @@ async function main(): Promise<number> {
   const bundlePath = path.join(bundleDir, 'remediate.js');
   writeFileSync(bundlePath, bundle);
   if (options.sweep) return runSweepOnly(options, options.sweep, bundlePath, packaged.template, work);
+  if (options.pace) return runPaceOnly(bundlePath, work);
   const coldStart = measureColdStart(bundlePath, packaged.zip.length);
   results.coldStart = coldStart;
   targets.push(
@@ -421,6 +430,42 @@ async function runSweepOnly(
   writeFileSync(path.join(ROOT, 'bench', 'results-sweep.json'), `${JSON.stringify(results, null, 2)}\n`);
   printTargets(targets);
   console.log('Written: bench/results-sweep.json');
+  return 0;
+}
+
+/** `--pace`: the adaptive pace's runs only; results go to bench/results-pace.json. */
+async function runPaceOnly(bundlePath: string, work: string): Promise<number> {
+  const targets: Target[] = [];
+  const results: Record<string, unknown> = { startedAt: new Date().toISOString() };
+  const em = await startEmulator();
+  try {
+    results.pace = await runPaceBench(
+      em,
+      {
+        seed: (n, u) => seedAccount(em, n, u),
+        productEnv: (seeded, extra) => {
+          // The pace's defaults: nothing about pacing is set.
+          const { DESCRIBE_LOG_GROUPS_TPS: _d, ASSOCIATE_TPS: _a, ...env } = productEnv(em, seeded, extra);
+          return env;
+        },
+        runProduct: (env) => runChild('run-product.cjs', [bundlePath, '{}'], env),
+        runFloor: (keyArn) =>
+          runChild('run-floor.cjs', [keyArn, String(CONCURRENCY)], {
+            PATH: process.env.PATH,
+            ...emulatorEnv(em),
+          }),
+      },
+      targets,
+    );
+  } finally {
+    await em.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  results.targets = targets;
+  results.finishedAt = new Date().toISOString();
+  writeFileSync(path.join(ROOT, 'bench', 'results-pace.json'), `${JSON.stringify(results, null, 2)}\n`);
+  printTargets(targets);
+  console.log('Written: bench/results-pace.json');
   return 0;
 }
 

@@ -25,7 +25,10 @@ export function createClients(options: ClientOptions): Clients {
   // Adaptive mode adds client-side rate limiting on top of backoff: it slows down under throttling.
   const config = { region: options.region, maxAttempts: options.maxAttempts, retryMode: 'adaptive' } as const;
   const clients = {
-    logs: new CloudWatchLogsClient(config),
+    // CloudWatch Logs is paced by its adapter (DescribeLogGroups fixed, AssociateKmsKey adaptive). The SDK's
+    // adaptive limiter would be a second controller on the same calls, one for the whole client, so an
+    // AssociateKmsKey throttle would slow DescribeLogGroups too (the SDKs' "Retry behavior" page says as much).
+    logs: new CloudWatchLogsClient({ ...config, retryMode: 'standard' }),
     kms: new KMSClient(config),
     sns: new SNSClient(config),
   };

@@ -13,38 +13,41 @@ import {
   paginateDescribeLogGroups,
   type LogGroup as SdkLogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { isThrottlingError } from '@smithy/core/retry';
 import type { LogGroupsPort } from '../core/ports';
 import type { LogGroup, LogGroupPage } from '../core/types';
-import { createPacer, type Pacer } from '../run/pacer';
+import { type AdaptivePacer, createAdaptivePacer, createPacer, type Pacer } from '../run/pacer';
 import { callAws, toAwsCallError } from './errors';
 
 /** DescribeLogGroups' largest page. */
 export const DESCRIBE_PAGE_SIZE = 50;
+/** AWS publishes no AssociateKmsKey quota: a ceiling ten times that of its documented siblings. */
+export const DEFAULT_ASSOCIATE_TPS_MAX = 50;
 
 export interface LogGroupsAdapterOptions {
-  /** DescribeLogGroups calls per second at most; 0 or absent: unpaced. */
+  /** DescribeLogGroups calls per second, fixed (AWS documents 5); 0 or absent: unpaced. */
   describeTps?: number;
-  /** AssociateKmsKey calls per second at most; 0 or absent: unpaced. */
+  /** AssociateKmsKey calls per second to start at; 0 or absent: unpaced. */
   associateTps?: number;
+  /** The most AssociateKmsKey calls per second the pace may reach (default 50). */
+  associateTpsMax?: number;
+  /** The pace to use for AssociateKmsKey instead of a new one: one pace for every adapter of the container. */
+  associatePacer?: AdaptivePacer;
 }
 
 export function createLogGroupsAdapter(
   client: CloudWatchLogsClient,
   options: LogGroupsAdapterOptions = {},
 ): LogGroupsPort {
-  const pacers: Record<string, Pacer> = {
-    DescribeLogGroupsCommand: createPacer(options.describeTps ?? 0),
-    AssociateKmsKeyCommand: createPacer(options.associateTps ?? 0),
-  };
-  // Inside the retry loop, so retries are paced too: AWS counts them against the quota.
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      await pacers[context.commandName ?? '']?.acquire();
-      return next(args);
-    },
-    { step: 'finalizeRequest', priority: 'low' },
-  );
+  const associate = options.associatePacer ?? associatePacerFor(options);
+  const takeThrottles = paceCalls(client, createPacer(options.describeTps ?? 0), associate);
   return {
+    readPace() {
+      const reading = associate?.read();
+      const throttles = takeThrottles();
+      return { associateTpsReached: Math.round((reading?.tpsReached ?? 0) * 10) / 10, throttles };
+    },
+
     async *scanLogGroups({ logGroupNamePrefix, startingToken }): AsyncIterable<LogGroupPage> {
       const pages = paginateDescribeLogGroups(
         { client, pageSize: DESCRIBE_PAGE_SIZE, ...(startingToken ? { startingToken } : {}) },
@@ -85,6 +88,57 @@ export function createLogGroupsAdapter(
       return result.tags ?? {};
     },
   };
+}
+
+/**
+ * Pace DescribeLogGroups and AssociateKmsKey, and feed AssociateKmsKey's outcomes to its pace.
+ * Answers a function that takes the AssociateKmsKey throttles seen since it was last called.
+ */
+function paceCalls(
+  client: CloudWatchLogsClient,
+  describe: Pacer,
+  associate: AdaptivePacer | undefined,
+): () => number {
+  const pacers: Record<string, Pacer | undefined> = {
+    DescribeLogGroupsCommand: describe,
+    AssociateKmsKeyCommand: associate,
+  };
+  let throttles = 0;
+  // Inside the retry loop, so retries are paced, and their throttles seen: AWS counts them against the quota.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const isAssociate = context.commandName === 'AssociateKmsKeyCommand';
+      await pacers[context.commandName ?? '']?.acquire();
+      try {
+        const output = await next(args);
+        if (isAssociate) associate?.succeeded();
+        return output;
+      } catch (error) {
+        // The SDK's own classification: ThrottlingException and its kin, HTTP 429, or a throttling trait.
+        if (
+          isAssociate &&
+          error instanceof Error &&
+          isThrottlingError(error as Parameters<typeof isThrottlingError>[0])
+        ) {
+          throttles++;
+          associate?.throttled();
+        }
+        throw error;
+      }
+    },
+    { step: 'finalizeRequest', priority: 'low' },
+  );
+  return () => {
+    const seen = throttles;
+    throttles = 0;
+    return seen;
+  };
+}
+
+function associatePacerFor(options: LogGroupsAdapterOptions): AdaptivePacer | undefined {
+  const startTps = options.associateTps ?? 0;
+  if (startTps <= 0) return undefined;
+  return createAdaptivePacer({ startTps, maxTps: options.associateTpsMax ?? DEFAULT_ASSOCIATE_TPS_MAX });
 }
 
 function toLogGroup(group: SdkLogGroup): LogGroup[] {

@@ -30,8 +30,10 @@ export interface Config {
   associateConcurrency: number;
   /** DescribeLogGroups calls per second at most (AWS's quota is 5 per account and region); 0: unpaced. */
   describeLogGroupsTps: number;
-  /** AssociateKmsKey calls per second at most; 0: unpaced. */
+  /** AssociateKmsKey calls per second to start at; the pace adapts from there. 0: unpaced. */
   associateTps: number;
+  /** The most AssociateKmsKey calls per second the adaptive pace may reach. */
+  associateTpsMax: number;
   /** How long a warm container trusts what KMS said about the key, for new-group events. */
   keyCacheSeconds: number;
   /** Audit the keys that encrypted groups already use (KEY_AUDIT=on). */
@@ -144,6 +146,7 @@ const SETTINGS = {
   describeLogGroupsTps: ['DESCRIBE_LOG_GROUPS_TPS', wholeNumber(5, 0, 100)],
   // AWS publishes no quota for AssociateKmsKey; 5 per second is that of its sibling control-plane calls.
   associateTps: ['ASSOCIATE_TPS', wholeNumber(5, 0, 100)],
+  associateTpsMax: ['ASSOCIATE_TPS_MAX', wholeNumber(50, 1, 1000)],
   keyCacheSeconds: ['KEY_CACHE_SECONDS', wholeNumber(300, 0, 3600)],
   keyAudit: [
     'KEY_AUDIT',
@@ -176,6 +179,13 @@ export function loadConfig(env: Env): Readonly<Config> {
   if (settings.unhealthyKeys === 'reassociate' && !settings.keyAudit) {
     // Without the audit no key is known to be at risk: the setting could never act.
     throw new ConfigError('UNHEALTHY_KEYS', env.UNHEALTHY_KEYS, 'reassociate needs KEY_AUDIT=on');
+  }
+  if (settings.associateTps > settings.associateTpsMax) {
+    throw new ConfigError(
+      'ASSOCIATE_TPS_MAX',
+      env.ASSOCIATE_TPS_MAX,
+      `expected at least ASSOCIATE_TPS (${settings.associateTps}), the rate the pace starts at`,
+    );
   }
   const { excludeTag: tag, ...rest } = settings;
   return Object.freeze({ region, ...rest, ...(tag ? { excludeTag: Object.freeze(tag) } : {}) });

@@ -4,7 +4,7 @@
  * Every method throws AwsCallError (never an SDK error) when AWS says no.
  */
 import type { RunMetric } from './run-metrics';
-import type { KeyFacts, LogGroup, LogGroupPage, Outcome } from './types';
+import type { KeyFacts, LogGroup, LogGroupPage, Outcome, PaceReport } from './types';
 
 export interface LogGroupsPort {
   /** Page through the account's log groups, 50 at a time, streamed. */
@@ -18,6 +18,8 @@ export interface LogGroupsPort {
   associateKmsKey(logGroupName: string, keyArn: string): Promise<void>;
   /** The group's tags, by its ARN without `:*`. */
   listTags(logGroupArn: string): Promise<Record<string, string>>;
+  /** How associations were paced since the last reading (the pace outlives a run in a warm container). */
+  readPace?(): PaceReport;
 }
 
 export interface KeysPort {

@@ -7,6 +7,7 @@ import type {
   KeyInUse,
   KeyReport,
   Outcome,
+  PaceReport,
   Report,
   ReportStatus,
   ReportWhen,
@@ -62,6 +63,7 @@ export interface RunSummary {
   outcomes: readonly GroupOutcome[];
   keysInUse: KeyInUse[];
   keyEvent?: Report['keyEvent'];
+  pace?: PaceReport;
 }
 
 /** Count outcomes. `scanned` is derived, so the totals add up by construction. */
@@ -131,6 +133,7 @@ export function buildReport(run: RunSummary): Report {
     ...(run.keyEvent ? { keyEvent: run.keyEvent } : {}),
     groups,
     groupsOmitted: 0,
+    ...(run.pace ? { pace: run.pace } : {}),
   };
 }
 
@@ -195,6 +198,7 @@ export function renderText(report: Report): string {
       `${t.wouldRemediate} would be remediated, ${t.excluded} excluded, ${t.skipped} skipped, ` +
       `${t.failed} failed, ${t.notReached} not reached, ${t.atRisk} at risk, ${t.otherKey} on other keys, ` +
       `${t.unverified} unverified, ${t.reassociated} reassociated, ${t.wouldReassociate} would be reassociated.`,
+    ...paceLines(report.pace),
     '',
     `Key: ${k.arn ?? k.requested}${k.arn && k.arn !== k.requested ? ` (configured as ${k.requested})` : ''}`,
     `  ${keyVerdict(k)}; state ${k.state ?? 'unknown'}, spec ${k.keySpec ?? 'unknown'}, ` +
@@ -238,6 +242,13 @@ export function renderText(report: Report): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+function paceLines(pace: PaceReport | undefined): string[] {
+  if (!pace || (pace.associateTpsReached === 0 && pace.throttles === 0)) return [];
+  const paced =
+    pace.associateTpsReached > 0 ? `paced up to ${pace.associateTpsReached} per second` : 'not paced';
+  return [`Associations ${paced}; ${pace.throttles} calls throttled by AWS, retries included.`];
 }
 
 function keyVerdict(k: KeyReport): string {

@@ -35,11 +35,17 @@ export const RUN_METRIC_NAMES = [
   'AtRiskKeys',
 ] as const;
 
-export type RunMetricName = (typeof RUN_METRIC_NAMES)[number] | (typeof REALTIME_METRIC_NAMES)[number];
+/** Emitted by every run whose adapter reports its pace: the AssociateKmsKey rate reached, and its throttles. */
+export const PACE_METRIC_NAMES = ['AssociateTpsReached', 'AssociateThrottles'] as const;
+
+export type RunMetricName =
+  | (typeof RUN_METRIC_NAMES)[number]
+  | (typeof REALTIME_METRIC_NAMES)[number]
+  | (typeof PACE_METRIC_NAMES)[number];
 
 export interface RunMetric {
   name: RunMetricName;
-  unit: 'Count' | 'Milliseconds';
+  unit: 'Count' | 'Milliseconds' | 'Count/Second';
   value: number;
 }
 
@@ -62,6 +68,7 @@ export function computeRunMetrics(report: Report): RunMetric[] {
       report.keysInUse.reduce((n, k) => n + (k.groupsAtRisk ?? 0), 0),
     ),
     count('AtRiskKeys', report.keysInUse.filter((k) => (k.groupsAtRisk ?? 0) > 0).length),
+    ...paceMetrics(report),
     {
       name: 'Duration',
       unit: 'Milliseconds',
@@ -81,10 +88,19 @@ export function computeRealtimeMetrics(report: Report, eventTime: string): RunMe
     { name: 'RealtimeRemediated', unit: 'Count', value: t.remediated },
     { name: 'Failed', unit: 'Count', value: t.failed },
     { name: 'KeyUsable', unit: 'Count', value: report.key.usable ? 1 : 0 },
+    ...paceMetrics(report),
   ];
   if (t.remediated > 0) {
     const latency = Date.parse(report.finishedAt) - Date.parse(eventTime);
     metrics.push({ name: 'RealtimeLatency', unit: 'Milliseconds', value: Math.max(0, latency) });
   }
   return metrics;
+}
+
+function paceMetrics(report: Report): RunMetric[] {
+  if (!report.pace) return [];
+  return [
+    { name: 'AssociateTpsReached', unit: 'Count/Second', value: report.pace.associateTpsReached },
+    { name: 'AssociateThrottles', unit: 'Count', value: report.pace.throttles },
+  ];
 }

@@ -212,6 +212,14 @@ export interface KeyReport {
   policyFix?: PolicyStatement;
 }
 
+/** How the run paced AssociateKmsKey. */
+export interface PaceReport {
+  /** The highest rate the adaptive pace reached, calls per second; 0 when unpaced or nothing to associate. */
+  associateTpsReached: number;
+  /** AssociateKmsKey calls AWS throttled, those the SDK retried included. */
+  throttles: number;
+}
+
 /** The report: a stable contract for subscribers (schemaVersion 2; the README lists the changes from 1). */
 export interface Report {
   schemaVersion: 2;
@@ -239,6 +247,8 @@ export interface Report {
   groups: GroupOutcome[];
   /** How many group entries were left out to keep the SNS message under its size limit. */
   groupsOmitted: number;
+  /** How associations were paced; absent when the adapter does not say. */
+  pace?: PaceReport;
 }
 
 export type ReportStatus = 'compliant' | 'remediated' | 'findings' | 'at-risk' | 'failed' | 'key-unusable';

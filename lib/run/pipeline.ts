@@ -109,6 +109,7 @@ function assembleReport(
     keysInUse: auditor.keysInUse(recorder.outcomes, intent.dryRun),
     ...(request.keyEvent ? { keyEvent: request.keyEvent } : {}),
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
+    ...(ports.logGroups.readPace ? { pace: ports.logGroups.readPace() } : {}),
   });
 }
 

@@ -40,6 +40,11 @@ export interface FaultSettings {
   groupErrors?: Record<string, string>;
   /** After this many successful AssociateKmsKey calls, the key of the last one becomes Disabled. */
   disableKeyAfterAssociations?: number;
+  /**
+   * A quota that changes mid-run: once `after` AssociateKmsKey calls have succeeded, `tpsLimits`
+   * replace the limits of the same keys (the buckets keep their tokens, capped at the new rate).
+   */
+  tpsLimitsAfterAssociations?: { after: number; tpsLimits: Record<string, number> };
 }
 
 /** Server-side handling time of one operation: moto's processing, injected faults excluded. */

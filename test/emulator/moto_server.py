@@ -921,11 +921,14 @@ class FaultSettings:
      "errorRates": {"*": {"ThrottlingException": 0.2}, "logs.AssociateKmsKey": {...}},
      "tpsLimits": {"logs.DescribeLogGroups": 5},
      "groupErrors": {"/aws/rds/gone": "ResourceNotFoundException"},
-     "disableKeyAfterAssociations": 50}
+     "disableKeyAfterAssociations": 50,
+     "tpsLimitsAfterAssociations": {"after": 100, "tpsLimits": {"logs.AssociateKmsKey": 5}}}
 
     Keys of errorRates/tpsLimits: "*" (logs and kms only), "<service>.*" or
     "<service>.<Operation>".  Rates of all matching keys are merged, the most
     specific key winning per error code.  groupErrors keys are group names or globs.
+    tpsLimitsAfterAssociations changes the quotas in the middle of a run: once that many
+    AssociateKmsKey calls have succeeded, its tpsLimits replace those of the same keys.
     """
 
     seed: int | None = None
@@ -933,6 +936,7 @@ class FaultSettings:
     tps_limits: dict[str, float] = field(default_factory=dict)
     group_errors: dict[str, str] = field(default_factory=dict)
     disable_key_after_associations: int | None = None
+    tps_limits_after_associations: dict[str, Any] | None = None
 
     FIELDS = {
         "seed": "seed",
@@ -940,6 +944,7 @@ class FaultSettings:
         "tpsLimits": "tps_limits",
         "groupErrors": "group_errors",
         "disableKeyAfterAssociations": "disable_key_after_associations",
+        "tpsLimitsAfterAssociations": "tps_limits_after_associations",
     }
 
     @classmethod
@@ -972,6 +977,13 @@ class FaultSettings:
         limit = self.disable_key_after_associations
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ValueError("disableKeyAfterAssociations must be a positive integer")
+        change = self.tps_limits_after_associations
+        if change is not None:
+            after, limits = (change.get("after"), change.get("tpsLimits")) if isinstance(change, dict) else (None, None)
+            if not isinstance(after, int) or after < 1 or not isinstance(limits, dict) or set(change) != {"after", "tpsLimits"}:
+                raise ValueError('tpsLimitsAfterAssociations must be {"after": <positive integer>, "tpsLimits": {...}}')
+            if not all(isinstance(v, (int, float)) and v >= 0 for v in limits.values()):
+                raise ValueError("tpsLimitsAfterAssociations.tpsLimits must map keys to non-negative numbers")
 
     def to_json(self) -> dict[str, Any]:
         values = {name: getattr(self, attr) for name, attr in self.FIELDS.items()}
@@ -1029,8 +1041,15 @@ class FaultInjector:
         general = ["*"] if call.service in DEFAULT_FAULT_SERVICES else []
         return [*general, f"{call.service}.*", call.key]  # least to most specific
 
+    def _tps_limits(self) -> dict[str, float]:
+        change = self.settings.tps_limits_after_associations
+        if change and self._associations >= change["after"]:
+            return {**self.settings.tps_limits, **change["tpsLimits"]}
+        return self.settings.tps_limits
+
     def _throttled(self, call: AwsCall) -> Fault | None:
-        limits = [self.settings.tps_limits[k] for k in self._matching_keys(call) if k in self.settings.tps_limits]
+        table = self._tps_limits()
+        limits = [table[k] for k in self._matching_keys(call) if k in table]
         if not limits:
             return None
         # A token bucket per operation, as AWS throttles: it refills at the limit per second and

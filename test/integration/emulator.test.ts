@@ -1131,6 +1131,37 @@ describe('fault injection', () => {
     expect((await em.stats()).faults).toEqual({ 'logs.AssociateKmsKey.disableKeyAfterAssociations': 1 });
   });
 
+  it('changes the AssociateKmsKey quota once N associations went through (tpsLimitsAfterAssociations)', async () => {
+    const key = await createKey();
+    for (const name of ['/q/1', '/q/2', '/q/3', '/q/4', '/q/5']) await createGroup(name);
+    await em.setFaults({
+      tpsLimits: { 'logs.AssociateKmsKey': 100 },
+      tpsLimitsAfterAssociations: { after: 2, tpsLimits: { 'logs.AssociateKmsKey': 1 } },
+    });
+
+    // Before the change the bucket holds 100 calls; after it, 1, which the third call uses up.
+    await associate('/q/1', key.arn, logsOnce);
+    await associate('/q/2', key.arn, logsOnce);
+    await associate('/q/3', key.arn, logsOnce);
+    const error = await awsError(associate('/q/4', key.arn, logsOnce));
+
+    expect(error).toMatchObject({ name: 'ThrottlingException' });
+    expect((await em.stats()).faults).toEqual({ 'logs.AssociateKmsKey.ThrottlingException': 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await associate('/q/5', key.arn, logsOnce);
+  });
+
+  it.each([
+    [{ after: 0, tpsLimits: {} }],
+    [{ after: 2 }],
+    [{ after: 2, tpsLimits: { 'logs.AssociateKmsKey': -1 } }],
+    [{ after: 2, tpsLimits: {}, extra: 1 }],
+  ])('rejects tpsLimitsAfterAssociations %j with HTTP 400', async (change) => {
+    await expect(em.setFaults({ tpsLimitsAfterAssociations: change as never })).rejects.toThrow(
+      /400.*tpsLimitsAfterAssociations/,
+    );
+  });
+
   it('rejects invalid settings and clears them with {}', async () => {
     await expect(em.setFaults({ errorRates: { '*': { ThrottlingException: 2 } } })).rejects.toThrow(/400/);
     await expect(em.setFaults({ bogus: 1 } as never)).rejects.toThrow(/unknown fault settings/);

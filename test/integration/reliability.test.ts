@@ -106,17 +106,19 @@ describe('reliability against the emulator', () => {
     );
   }, 300_000);
 
-  it('keeps under the emulated quotas with its own pacing: no call is throttled', async () => {
+  it('keeps under the emulated quotas when the pace is capped at them: no call is throttled', async () => {
     // Prepare: 20 pages to scan and 30 associations, both quotas at 5 per second.
     const keyArn = await seed(names('/paced/u', 30), names('/paced/e', 970));
     await h.em.setFaults({ tpsLimits: { 'logs.DescribeLogGroups': 5, 'logs.AssociateKmsKey': 5 } });
 
-    // Act: the default pacing, 5 per second for each.
+    // Act: 5 per second for each, the AssociateKmsKey pace capped there (ASSOCIATE_TPS_MAX), as for an
+    // account whose quota is shared and known.
     const started = Date.now();
-    const report = await handlerFor(keyArn, { ASSOCIATE_TPS: '5', DESCRIBE_LOG_GROUPS_TPS: '5' })(
-      {},
-      lambdaContext(),
-    );
+    const report = await handlerFor(keyArn, {
+      ASSOCIATE_TPS: '5',
+      ASSOCIATE_TPS_MAX: '5',
+      DESCRIBE_LOG_GROUPS_TPS: '5',
+    })({}, lambdaContext());
     const seconds = (Date.now() - started) / 1000;
 
     // Assess: exactly the calls needed, none throttled, scanning overlapped with associating.
@@ -124,6 +126,7 @@ describe('reliability against the emulator', () => {
     expect(report.totals).toMatchObject({ scanned: 1000, remediated: 30, failed: 0 });
     expect(stats.faults).toEqual({});
     expect(stats.requests).toMatchObject({ 'logs.DescribeLogGroups': 20, 'logs.AssociateKmsKey': 30 });
+    expect(report.pace).toEqual({ associateTpsReached: 5, throttles: 0 });
     expect(seconds).toBeGreaterThan(5.5);
     console.log(`paced run: 20 pages and 30 associations at 5/s each in ${seconds.toFixed(1)} s (floor 6 s)`);
   });

@@ -79,6 +79,7 @@ export function baseConfig(overrides: Partial<Config> = {}): Config {
     associateConcurrency: 4,
     describeLogGroupsTps: 0,
     associateTps: 0,
+    associateTpsMax: 50,
     keyCacheSeconds: 300,
     keyAudit: true,
     otherKeys: 'allow',

@@ -43,6 +43,7 @@ describe('loadConfig', () => {
         associateConcurrency: 4,
         describeLogGroupsTps: 5,
         associateTps: 5,
+        associateTpsMax: 50,
         keyCacheSeconds: 300,
         keyAudit: true,
         otherKeys: 'allow',
@@ -418,6 +419,54 @@ describe('loadConfig', () => {
         expect(error.message).toContain(value);
       },
     );
+  });
+
+  describe('ASSOCIATE_TPS_MAX', () => {
+    const withStart = (value: string | undefined) =>
+      envWith({ ASSOCIATE_TPS: '1', ASSOCIATE_TPS_MAX: value });
+
+    it.each([
+      ['1', 1],
+      ['1000', 1000],
+      [' 30 ', 30],
+      [undefined, 50],
+      ['', 50],
+    ])('reads ASSOCIATE_TPS_MAX=%p as %p', (value, expected) => {
+      expect(loadConfig(withStart(value)).associateTpsMax).toBe(expected);
+    });
+
+    it.each(['0', '1001', '-1', 'abc', '1.5', '2e1'])(
+      'rejects ASSOCIATE_TPS_MAX=%s, naming the variable and the value',
+      (value) => {
+        const error = configErrorFrom(withStart(value));
+
+        expect([error.variable, error.value]).toEqual(['ASSOCIATE_TPS_MAX', value]);
+        expect(error.message).toContain('expected a whole number from 1 to 1000');
+      },
+    );
+  });
+
+  describe('ASSOCIATE_TPS and ASSOCIATE_TPS_MAX together', () => {
+    it.each([
+      [{ ASSOCIATE_TPS: '20', ASSOCIATE_TPS_MAX: '20' }, 20, 20],
+      [{ ASSOCIATE_TPS: '0', ASSOCIATE_TPS_MAX: '1' }, 0, 1],
+      [{ ASSOCIATE_TPS: '100' }, 100, 50],
+    ])('%p', (env, associateTps, associateTpsMax) => {
+      if (associateTps > associateTpsMax) {
+        const error = configErrorFrom(envWith(env));
+        expect(error.variable).toBe('ASSOCIATE_TPS_MAX');
+        expect(error.message).toContain(`at least ASSOCIATE_TPS (${associateTps})`);
+      } else {
+        expect(loadConfig(envWith(env))).toMatchObject({ associateTps, associateTpsMax });
+      }
+    });
+
+    it('refuses a ceiling below the starting rate, naming ASSOCIATE_TPS_MAX and its value', () => {
+      const error = configErrorFrom(envWith({ ASSOCIATE_TPS: '10', ASSOCIATE_TPS_MAX: '5' }));
+
+      expect([error.variable, error.value]).toEqual(['ASSOCIATE_TPS_MAX', '5']);
+      expect(error.message).toMatch(/ASSOCIATE_TPS_MAX="5": expected at least ASSOCIATE_TPS \(10\)/);
+    });
   });
 
   describe('ConfigError', () => {

@@ -907,3 +907,26 @@ describe('the key audit in the report', () => {
     expect(built.keysInUseOmitted).toBeGreaterThan(0);
   });
 });
+
+describe('the pace in the report', () => {
+  it.each([
+    [undefined, undefined, null],
+    [{ associateTpsReached: 0, throttles: 0 }, { associateTpsReached: 0, throttles: 0 }, null],
+    [
+      { associateTpsReached: 48.5, throttles: 3 },
+      { associateTpsReached: 48.5, throttles: 3 },
+      'Associations paced up to 48.5 per second; 3 calls throttled by AWS, retries included.',
+    ],
+    [
+      { associateTpsReached: 0, throttles: 2 },
+      { associateTpsReached: 0, throttles: 2 },
+      'Associations not paced; 2 calls throttled by AWS, retries included.',
+    ],
+  ])('pace %p: the report carries %p and the text says %p', (pace, carried, line) => {
+    const built = report(pace ? { pace } : {});
+
+    expect(built.pace).toEqual(carried);
+    const lines = renderText(built).split('\n');
+    expect(lines.filter((l) => l.startsWith('Associations'))).toEqual(line ? [line] : []);
+  });
+});

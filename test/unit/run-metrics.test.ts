@@ -1,7 +1,13 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createMetricsAdapter } from '../../lib/aws/metrics-emf';
 import { buildReport } from '../../lib/core/report';
-import { computeRunMetrics, METRICS_NAMESPACE, RUN_METRIC_NAMES } from '../../lib/core/run-metrics';
+import {
+  computeRealtimeMetrics,
+  computeRunMetrics,
+  METRICS_NAMESPACE,
+  PACE_METRIC_NAMES,
+  RUN_METRIC_NAMES,
+} from '../../lib/core/run-metrics';
 import type { GroupOutcome } from '../../lib/core/types';
 import { keyReport } from '../support/fakes';
 
@@ -104,5 +110,23 @@ describe('the key audit figures', () => {
     };
     const metrics = Object.fromEntries(computeRunMetrics(report).map((m) => [m.name, m.value]));
     expect(metrics).toMatchObject({ AtRiskGroups: 3, AtRiskKeys: 2 });
+  });
+});
+
+describe('the pace metrics', () => {
+  it.each([
+    ['a run', computeRunMetrics],
+    ['a new group', (r: ReturnType<typeof reportWith>) => computeRealtimeMetrics(r, r.startedAt)],
+  ])('are emitted for %s whose report has a pace, and only then', (_label, compute) => {
+    const plain = reportWith([{ outcome: 'remediated', logGroupName: '/a' }], 0);
+    const paced = { ...plain, pace: { associateTpsReached: 22.5, throttles: 4 } };
+
+    expect(compute(plain).filter((m) => (PACE_METRIC_NAMES as readonly string[]).includes(m.name))).toEqual(
+      [],
+    );
+    expect(compute(paced).filter((m) => (PACE_METRIC_NAMES as readonly string[]).includes(m.name))).toEqual([
+      { name: 'AssociateTpsReached', unit: 'Count/Second', value: 22.5 },
+      { name: 'AssociateThrottles', unit: 'Count', value: 4 },
+    ]);
   });
 });

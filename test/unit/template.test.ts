@@ -20,6 +20,7 @@ import { loadConfig } from '../../lib/core/config';
 import { assessPolicyScope, buildLogsPolicyStatement, parseKeyPolicy } from '../../lib/core/key-policy';
 import {
   METRICS_NAMESPACE,
+  PACE_METRIC_NAMES,
   REALTIME_METRIC_NAMES,
   RUN_METRIC_NAMES,
   SWEEP_METRIC_NAMES,
@@ -139,6 +140,7 @@ function expectedEnvironment(kmsKeyId: Json): JsonObject {
     ASSOCIATE_CONCURRENCY: '4',
     DESCRIBE_LOG_GROUPS_TPS: '5',
     ASSOCIATE_TPS: '5',
+    ASSOCIATE_TPS_MAX: '50',
     KEY_CACHE_SECONDS: '300',
     KEY_AUDIT: 'on',
     OTHER_KEYS: 'allow',
@@ -948,7 +950,7 @@ describe('serverless package: metrics, alarms and dashboard', () => {
     for (const row of rows) expect(row.slice(2, 4)).toEqual(['service', 'logs-kms-remediator']);
     const names = rows.map((row) => row[1]);
     expect(new Set(names)).toEqual(
-      new Set([...RUN_METRIC_NAMES, ...REALTIME_METRIC_NAMES, ...SWEEP_METRIC_NAMES]),
+      new Set([...RUN_METRIC_NAMES, ...REALTIME_METRIC_NAMES, ...SWEEP_METRIC_NAMES, ...PACE_METRIC_NAMES]),
     );
     // Each once, but the creation-to-encryption latency twice: its p50 and its p95.
     expect(names.filter((n) => n !== 'RealtimeLatency')).toHaveLength(new Set(names).size - 1);
