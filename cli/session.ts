@@ -6,7 +6,7 @@
 import { createClients } from '../lib/aws/clients';
 import { createKeyPolicyWriter } from '../lib/aws/key-policy-writer';
 import { createKeysAdapter } from '../lib/aws/kms';
-import { createLogGroupsAdapter } from '../lib/aws/log-groups';
+import { createLogGroupsAdapterFor } from '../lib/aws/log-groups';
 import type { Config } from '../lib/core/config';
 import type { KeyPolicyPort, LogPort, Ports } from '../lib/core/ports';
 import type { Io } from './io';
@@ -20,10 +20,7 @@ export interface Session {
 export function openSession(config: Readonly<Config>, io: Io, verbose: boolean): Session {
   const clients = createClients({ region: config.region, maxAttempts: config.maxAttempts });
   const ports: Ports = {
-    logGroups: createLogGroupsAdapter(clients.logs, {
-      describeTps: config.describeLogGroupsTps,
-      associateTps: config.associateTps,
-    }),
+    logGroups: createLogGroupsAdapterFor(clients.logs, config),
     keys: createKeysAdapter(clients.kms),
     reports: {
       async publishReport() {

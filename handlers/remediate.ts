@@ -10,7 +10,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createClients } from '../lib/aws/clients';
 import { createKeysAdapter } from '../lib/aws/kms';
-import { createLogGroupsAdapter } from '../lib/aws/log-groups';
+import { createLogGroupsAdapterFor } from '../lib/aws/log-groups';
 import { createMetricsAdapter } from '../lib/aws/metrics-emf';
 import { createReportsAdapter } from '../lib/aws/sns';
 import { parseArn } from '../lib/core/arn';
@@ -33,11 +33,7 @@ export function buildHandler(
   const config = loadConfig(env);
   const clients = createClients({ region: config.region, maxAttempts: config.maxAttempts });
   const ports: Ports = {
-    logGroups: createLogGroupsAdapter(clients.logs, {
-      describeTps: config.describeLogGroupsTps,
-      associateTps: config.associateTps,
-      associateTpsMax: config.associateTpsMax,
-    }),
+    logGroups: createLogGroupsAdapterFor(clients.logs, config),
     keys: createKeysAdapter(clients.kms),
     reports: createReportsAdapter(clients.sns),
     metrics: createMetricsAdapter(metrics),

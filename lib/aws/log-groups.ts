@@ -5,6 +5,7 @@
  * IAM: logs:AssociateKmsKey
  * IAM: logs:ListTagsForResource
  */
+
 import {
   AssociateKmsKeyCommand,
   type CloudWatchLogsClient,
@@ -14,6 +15,7 @@ import {
   type LogGroup as SdkLogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { isThrottlingError } from '@smithy/core/retry';
+import type { Config } from '../core/config';
 import type { LogGroupsPort } from '../core/ports';
 import type { LogGroup, LogGroupPage } from '../core/types';
 import { type AdaptivePacer, createAdaptivePacer, createPacer, type Pacer } from '../run/pacer';
@@ -33,6 +35,18 @@ export interface LogGroupsAdapterOptions {
   associateTpsMax?: number;
   /** The pace to use for AssociateKmsKey instead of a new one: one pace for every adapter of the container. */
   associatePacer?: AdaptivePacer;
+}
+
+/** The adapter as the configuration sets it: DescribeLogGroups at its fixed pace, associations adaptive. */
+export function createLogGroupsAdapterFor(
+  client: CloudWatchLogsClient,
+  config: Pick<Config, 'describeLogGroupsTps' | 'associateTps' | 'associateTpsMax'>,
+): LogGroupsPort {
+  return createLogGroupsAdapter(client, {
+    describeTps: config.describeLogGroupsTps,
+    associateTps: config.associateTps,
+    associateTpsMax: config.associateTpsMax,
+  });
 }
 
 export function createLogGroupsAdapter(

@@ -7,7 +7,7 @@
 import { EventError } from './errors';
 import { withReassociationWarning } from './key-audit';
 import { capKeysInUse, sortGroups } from './report';
-import type { GroupOutcome, KeyInUse, KeyReport, Report, Totals } from './types';
+import type { GroupOutcome, KeyInUse, KeyReport, PaceReport, Report, Totals } from './types';
 
 /** Group entries carried between invocations, in JSON bytes: Step Functions caps a state at 256 KB. */
 export const SWEEP_GROUPS_MAX_BYTES = 150_000;
@@ -23,6 +23,8 @@ export interface SweepState {
   keysInUseOmitted: number;
   groups: GroupOutcome[];
   groupsOmitted: number;
+  /** The pace over the invocations so far: the highest rate reached, and every throttle. */
+  pace?: PaceReport;
 }
 
 /** Fold one invocation's full report into the sweep. */
@@ -53,6 +55,17 @@ export function mergeSweep(previous: SweepState | undefined, report: Report): Sw
     ),
     groups,
     groupsOmitted: (previous?.groupsOmitted ?? 0) + report.groupsOmitted + omitted,
+    ...paceOf(previous?.pace, report.pace),
+  };
+}
+
+function paceOf(before: PaceReport | undefined, now: PaceReport | undefined): { pace?: PaceReport } {
+  if (!before || !now) return before || now ? { pace: (before ?? now) as PaceReport } : {};
+  return {
+    pace: {
+      associateTpsReached: Math.max(before.associateTpsReached, now.associateTpsReached),
+      throttles: before.throttles + now.throttles,
+    },
   };
 }
 
@@ -95,6 +108,7 @@ export function sweepReport(state: SweepState, last: Report): Report {
     ...(state.keysInUseOmitted > 0 ? { keysInUseOmitted: state.keysInUseOmitted } : {}),
     groups: state.groups,
     groupsOmitted: state.groupsOmitted,
+    ...(state.pace ? { pace: state.pace } : {}),
   };
 }
 
@@ -132,6 +146,21 @@ const TOTAL_KEYS: readonly (keyof Totals)[] = [
   'wouldReassociate',
 ];
 
+/** Every field a sweep state may have. */
+const SWEEP_FIELDS: readonly string[] = [
+  'v',
+  'runId',
+  'startedAt',
+  'invocations',
+  'key',
+  'totals',
+  'keysInUse',
+  'keysInUseOmitted',
+  'groups',
+  'groupsOmitted',
+  'pace',
+];
+
 /**
  * Validate the sweep state an event carries: `{}` starts a sweep, anything else must be a state
  * this function returned. Throws EventError('sweep') otherwise.
@@ -143,19 +172,7 @@ export function parseSweepState(value: unknown): SweepState | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected an object');
   const state = value as Record<string, unknown>;
   if (Object.keys(state).length === 0) return undefined;
-  const expected = [
-    'v',
-    'runId',
-    'startedAt',
-    'invocations',
-    'key',
-    'totals',
-    'keysInUse',
-    'keysInUseOmitted',
-    'groups',
-    'groupsOmitted',
-  ];
-  const unknown = Object.keys(state).find((k) => !expected.includes(k));
+  const unknown = Object.keys(state).find((k) => !SWEEP_FIELDS.includes(k));
   if (unknown !== undefined) fail(`unknown field ${unknown.slice(0, 80)}`);
   // A v1 state (before the key audit) cannot be continued: its totals lack the audit's buckets.
   if (state.v !== 2) fail('expected v: 2 (a sweep started by an older version cannot be continued)');
@@ -171,6 +188,10 @@ export function parseSweepState(value: unknown): SweepState | undefined {
     fail('expected counts for invocations, groupsOmitted and keysInUseOmitted');
   if (!Array.isArray(state.keysInUse) || !state.keysInUse.every(isKeyInUse))
     fail('expected a list of keys in use');
+  const pace = state.pace as Record<string, unknown> | undefined;
+  if (pace !== undefined && !(typeof pace?.associateTpsReached === 'number' && isCount(pace.throttles))) {
+    fail('expected pace as {associateTpsReached, throttles}');
+  }
   const totals = state.totals as Record<string, unknown> | null;
   if (typeof totals !== 'object' || totals === null || !TOTAL_KEYS.every((k) => isCount(totals[k]))) {
     fail('expected totals with every count');

@@ -154,6 +154,21 @@ describe('mergeSweep: the keys in use across invocations', () => {
   });
 });
 
+describe('mergeSweep: the pace across invocations', () => {
+  it('keeps the highest rate any invocation reached, and adds up the throttles', () => {
+    const paced = (associateTpsReached: number, throttles: number): Report => ({
+      ...invocationReport('a', [], 0, false),
+      pace: { associateTpsReached, throttles },
+    });
+    const state = [paced(12, 1), paced(48.5, 4), paced(30, 0)].reduce<
+      ReturnType<typeof mergeSweep> | undefined
+    >((s, r) => mergeSweep(s, r), undefined);
+    expect(state?.pace).toEqual({ associateTpsReached: 48.5, throttles: 5 });
+    expect(parseSweepState(JSON.parse(JSON.stringify(state)))).toEqual(state);
+    expect(() => parseSweepState({ ...state, pace: { throttles: -1 } })).toThrow(EventError);
+  });
+});
+
 describe('parseSweepState', () => {
   const valid = mergeSweep(undefined, invocationReport('a', [], 1, false));
 
