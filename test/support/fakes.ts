@@ -83,6 +83,7 @@ export function baseConfig(overrides: Partial<Config> = {}): Config {
     keyAudit: true,
     otherKeys: 'allow',
     unhealthyKeys: 'report',
+    securityHub: false,
     ...overrides,
   };
 }
