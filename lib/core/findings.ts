@@ -7,7 +7,6 @@
  * (already encrypted with an allowed healthy key, remediated, reassociated) produce nothing: a
  * finding they had is resolved by the findings function (see lib/run/import-findings.ts).
  */
-import { EventError } from './errors';
 import type { GroupOutcome, KeyInUse, PolicyStatement } from './types';
 
 /** The ASFF version Security Hub takes (ASFF, "SchemaVersion"). */

@@ -54,7 +54,14 @@ export interface MetricsPort {
   recordRun(metrics: RunMetric[]): void;
 }
 
+/** FindingsTopic: where the remediator hands its findings to the findings function. */
+export interface FindingsPort {
+  publishFindings(topicArn: string, message: string): Promise<void>;
+}
+
 export interface Ports {
+  /** Present when SECURITY_HUB=on. */
+  findings?: FindingsPort;
   logGroups: LogGroupsPort;
   keys: KeysPort;
   reports: ReportsPort;

@@ -215,6 +215,7 @@ export function renderText(report: Report): string {
       `The scan failed and stopped early: ${report.scanError.code}: ${report.scanError.message}`,
     );
   }
+  if (report.findings) lines.push('', renderFindings(report.findings));
   if (report.resumeToken) {
     lines.push(
       '',
@@ -238,6 +239,12 @@ export function renderText(report: Report): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What the run handed to Security Hub. Its import comes after the report: a refusal has its own notice. */
+function renderFindings(f: NonNullable<Report['findings']>): string {
+  const sent = `Security Hub: ${f.published} finding(s) sent for import (FindingsTopic)`;
+  return f.error ? `${sent}; the rest could not be sent: ${f.error}` : `${sent}.`;
 }
 
 function keyVerdict(k: KeyReport): string {

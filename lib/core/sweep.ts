@@ -7,7 +7,7 @@
 import { EventError } from './errors';
 import { withReassociationWarning } from './key-audit';
 import { capKeysInUse, sortGroups } from './report';
-import type { GroupOutcome, KeyInUse, KeyReport, Report, Totals } from './types';
+import type { FindingsSection, GroupOutcome, KeyInUse, KeyReport, Report, Totals } from './types';
 
 /** Group entries carried between invocations, in JSON bytes: Step Functions caps a state at 256 KB. */
 export const SWEEP_GROUPS_MAX_BYTES = 150_000;
@@ -23,6 +23,8 @@ export interface SweepState {
   keysInUseOmitted: number;
   groups: GroupOutcome[];
   groupsOmitted: number;
+  /** With SECURITY_HUB=on: the findings every invocation so far sent for import. */
+  findings?: FindingsSection;
 }
 
 /** Fold one invocation's full report into the sweep. */
@@ -154,6 +156,7 @@ export function parseSweepState(value: unknown): SweepState | undefined {
     'keysInUseOmitted',
     'groups',
     'groupsOmitted',
+    'findings',
   ];
   const unknown = Object.keys(state).find((k) => !expected.includes(k));
   if (unknown !== undefined) fail(`unknown field ${unknown.slice(0, 80)}`);
@@ -177,6 +180,8 @@ export function parseSweepState(value: unknown): SweepState | undefined {
   }
   if (!Array.isArray(state.groups) || !state.groups.every(isGroupOutcome))
     fail('expected a list of group outcomes');
+  if (state.findings !== undefined && !isFindingsSection(state.findings, isCount))
+    fail('expected findings {published, error?}');
   const key = state.key as Record<string, unknown> | null;
   if (
     typeof key !== 'object' ||
@@ -222,5 +227,15 @@ function isGroupOutcome(value: unknown): boolean {
     typeof g.logGroupName === 'string' &&
     typeof g.outcome === 'string' &&
     outcomes.includes(g.outcome)
+  );
+}
+
+function isFindingsSection(value: unknown, isCount: (n: unknown) => boolean): boolean {
+  const f = value as Record<string, unknown> | null;
+  return (
+    typeof f === 'object' &&
+    f !== null &&
+    isCount(f.published) &&
+    ['string', 'undefined'].includes(typeof f.error)
   );
 }
