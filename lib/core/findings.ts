@@ -320,8 +320,37 @@ function clipValues(values: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(values).map(([k, value]) => [k, clip(value, 1023)]));
 }
 
-/** A finding whose group is compliant now: what the findings function imports to resolve it. */
-export function resolvedFinding(finding: AsffFinding, at: string): AsffFinding {
-  const { Workflow: _workflow, ...rest } = finding;
-  return { ...rest, UpdatedAt: at, Compliance: { Status: 'PASSED' }, RecordState: 'ARCHIVED' };
+/**
+ * A finding whose group is compliant now, as the findings function imports it to resolve it:
+ * only the fields a provider writes (GetFindings also returns Security Hub's and the customer's,
+ * such as Workflow and Note, which BatchImportFindings cannot update), with Compliance PASSED and
+ * RecordState ARCHIVED.
+ */
+export function resolvedFinding(found: AsffFinding, at: string): AsffFinding {
+  const provider: (keyof AsffFinding)[] = [
+    'SchemaVersion',
+    'Id',
+    'ProductArn',
+    'GeneratorId',
+    'AwsAccountId',
+    'Types',
+    'CreatedAt',
+    'Severity',
+    'FindingProviderFields',
+    'Title',
+    'Description',
+    'Resources',
+    'Remediation',
+    'ProductFields',
+  ];
+  const kept = Object.fromEntries(provider.filter((k) => found[k] !== undefined).map((k) => [k, found[k]]));
+  // Security Hub adds its own "aws/..." product fields; only the product's own go back.
+  const own = Object.entries(found.ProductFields ?? {}).filter(([k]) => k.startsWith('logs-kms-remediator/'));
+  return {
+    ...(kept as unknown as AsffFinding),
+    ...(own.length > 0 ? { ProductFields: Object.fromEntries(own) } : { ProductFields: undefined }),
+    UpdatedAt: at,
+    Compliance: { Status: 'PASSED' },
+    RecordState: 'ARCHIVED',
+  };
 }

@@ -35,7 +35,13 @@ export const RUN_METRIC_NAMES = [
   'AtRiskKeys',
 ] as const;
 
-export type RunMetricName = (typeof RUN_METRIC_NAMES)[number] | (typeof REALTIME_METRIC_NAMES)[number];
+/** Emitted by the findings function: 1 for each FindingsTopic message Security Hub did not take. */
+export const FINDINGS_METRIC_NAMES = ['FindingsFailed'] as const;
+
+export type RunMetricName =
+  | (typeof RUN_METRIC_NAMES)[number]
+  | (typeof REALTIME_METRIC_NAMES)[number]
+  | (typeof FINDINGS_METRIC_NAMES)[number];
 
 export interface RunMetric {
   name: RunMetricName;
