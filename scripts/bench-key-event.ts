@@ -5,15 +5,15 @@
  * CloudTrail DisableKey event (events/key-disabled.json, pointed at that key), as the key-events
  * rule invokes it (directly, or as the one invocation of a sweep of this size), at its default pacing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import type { Emulator } from '../test/emulator/emulator';
 import { createKey, createReportTopic, seedClients } from '../test/support/aws-seed';
+import { keyDisabledEvent } from '../test/support/key-event';
 import { runChild } from './bench-child';
 
-const ROOT = path.resolve(__dirname, '..');
 const GROUPS = 10_000;
 const ON_DISABLED_KEY = 1_000;
 const DESCRIBE_QUOTA_TPS = 5;
@@ -46,7 +46,7 @@ export async function runKeyEventBench(
   await em.resetRequestCounts();
 
   const eventFile = path.join(os.tmpdir(), `key-event-${process.pid}.json`);
-  writeFileSync(eventFile, JSON.stringify(keyEventFor(doomed)));
+  writeFileSync(eventFile, JSON.stringify(keyDisabledEvent(doomed)));
   console.log(
     `\n== Key event: DisableKey on a key of ${ON_DISABLED_KEY} of ${GROUPS} groups, DescribeLogGroups at ${DESCRIBE_QUOTA_TPS}/s`,
   );
@@ -88,15 +88,4 @@ export async function runKeyEventBench(
     requests,
     keysInUse: run.keysInUse,
   };
-}
-
-/** The sample DisableKey event, naming `keyArn`. */
-function keyEventFor(keyArn: string): unknown {
-  const event = JSON.parse(readFileSync(path.join(ROOT, 'events', 'key-disabled.json'), 'utf8'));
-  event.time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  event.detail.eventTime = event.time;
-  event.detail.requestParameters.keyId = keyArn;
-  event.detail.responseElements.keyId = keyArn;
-  event.detail.resources = [{ accountId: event.account, type: 'AWS::KMS::Key', ARN: keyArn }];
-  return event;
 }

@@ -50,8 +50,8 @@ const INTENT_FIELDS = ['dryRun', 'logGroupNamePrefix', 'maxRemediations', 'repor
 const MANUAL_FIELDS = [...INTENT_FIELDS, 'resumeToken', 'sweep', 'start'] as const;
 type ManualField = (typeof MANUAL_FIELDS)[number];
 
-// DescribeLogGroups' own constraint on logGroupNamePrefix.
-const PREFIX_SHAPE = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+// DescribeLogGroups' own constraint on logGroupNamePrefix (and on a log group's name).
+export const PREFIX_SHAPE = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 
 // A KMS key ARN (not an alias ARN), in any partition.
 const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;

@@ -267,10 +267,10 @@ function judgePolicy(policy: KeyPolicy, logs: LogsContext): PolicyVerdict {
 }
 
 /** What would still stand in CloudWatch Logs' way once the recommended statement is added. */
-type Blocker = { sid?: string; action: string; certain: boolean };
+export type Blocker = { sid?: string; action: string; certain: boolean };
 
 /** Undefined when adding {@link buildLogsPolicyStatement} lets CloudWatch Logs in for every group. */
-function fixBlocker(policy: KeyPolicy, logs: LogsContext): Blocker | undefined {
+export function fixBlocker(policy: KeyPolicy, logs: LogsContext): Blocker | undefined {
   const fixed = { statements: [...policy.statements, buildLogsPolicyStatement(logs)] };
   const after = assessPolicyScope(fixed, logs);
   if (after.scope === 'all-groups') return undefined;

@@ -5,7 +5,7 @@
  */
 import type { AsffFinding } from './findings';
 import type { RunMetric } from './run-metrics';
-import type { KeyFacts, LogGroup, LogGroupPage } from './types';
+import type { KeyFacts, LogGroup, LogGroupPage, Outcome } from './types';
 
 export interface LogGroupsPort {
   /** Page through the account's log groups, 50 at a time, streamed. */
@@ -88,6 +88,23 @@ export interface FindingsFilter {
   findingId?: string;
 }
 
+/** Where a run's progress goes, group by group: the CLI's progress bar. The Lambda has none. */
+export interface ProgressPort {
+  /** A group came off the scan and is being decided. */
+  scanned(): void;
+  /** A group's fate is settled: it was already encrypted, or it got this outcome. */
+  settled(outcome: Outcome | 'already-encrypted'): void;
+}
+
+/**
+ * Replaces a key's policy. The operator's CLI only, on the operator's credentials: the function
+ * never changes a key policy, and its role is never granted kms:PutKeyPolicy.
+ */
+export interface KeyPolicyPort {
+  /** `document` becomes the key policy; KMS's lockout safety check stays on. */
+  putKeyPolicy(keyArn: string, document: string): Promise<void>;
+}
+
 export interface Ports {
   /** Present when SECURITY_HUB=on. */
   findings?: FindingsPort;
@@ -98,4 +115,6 @@ export interface Ports {
   log: LogPort;
   /** Injected so tests control time. */
   now: () => Date;
+  /** Optional: told of each group as the run gets through it. */
+  progress?: ProgressPort;
 }

@@ -69,10 +69,11 @@ export function createKeyAuditor(config: Readonly<Config>, ports: Ports, key: As
       const fresh = new Set(groups.map((g) => g.kmsKeyId).filter((id): id is string => !!id));
       for (const arn of fresh) {
         if (arn !== targetArn && !audits.has(arn)) {
-          audits.set(
-            arn,
-            read(arn).then((audit) => (settled.set(arn, audit), audit)),
-          );
+          const audited = read(arn).then((audit) => {
+            settled.set(arn, audit);
+            return audit;
+          });
+          audits.set(arn, audited);
         }
       }
       await Promise.all([...fresh].map((arn) => audits.get(arn)));

@@ -8,8 +8,8 @@ import type { Config } from '../core/config';
 import type { RunRequest } from '../core/event';
 import { intentLeft, resolveIntent } from '../core/intent';
 import { createPatternSet } from '../core/patterns';
-import { decideGroup, type Scope } from '../core/plan';
-import type { Ports } from '../core/ports';
+import { type Decision, decideGroup, type Scope } from '../core/plan';
+import type { Ports, ProgressPort } from '../core/ports';
 import { buildReport } from '../core/report';
 import { encodeResumeToken, type RunIntent } from '../core/resume-token';
 import type { Report } from '../core/types';
@@ -32,7 +32,7 @@ export async function runPipeline(
 ): Promise<Report> {
   const startedAt = ports.now();
   const intent = resolveIntent(config, request);
-  const recorder = createRecorder(ports.log);
+  const recorder = createRecorder(ports.log, ports.progress);
   const health = createKeyHealth(key.assessment, ports, config, key.account);
   const applier = createApplier({ config, ports, key: key.assessment, health, recorder }, intent);
   const scope: Scope = {
@@ -47,7 +47,7 @@ export async function runPipeline(
     request.resumeFrom,
     {
       prepare: (groups) => auditor.prepare(groups),
-      decide: (group) => decideGroup(group, scope, key.assessment, auditor.rules),
+      decide: (group) => observed(decideGroup(group, scope, key.assessment, auditor.rules), ports.progress),
       apply: (group, candidate) => applier.apply(group, candidate),
       outOfTime: deadlineOf(context),
     },
@@ -110,4 +110,11 @@ function assembleReport(
     ...(request.keyEvent ? { keyEvent: request.keyEvent } : {}),
     ...(scanError ? { scanError: { code: scanError.code, message: scanError.awsMessage } } : {}),
   });
+}
+
+/** Tell the progress port, if any, of a decided group; an already-encrypted one is settled on the spot. */
+function observed(decision: Decision, progress: ProgressPort | undefined): Decision {
+  progress?.scanned();
+  if (decision.action === 'count-encrypted') progress?.settled('already-encrypted');
+  return decision;
 }

@@ -2,7 +2,7 @@
  * Keeps the outcome of every group the run accounts for, and logs each as it is recorded, so
  * that nothing the SNS report trims is lost.
  */
-import type { LogPort } from '../core/ports';
+import type { LogPort, ProgressPort } from '../core/ports';
 import type { GroupOutcome } from '../core/types';
 
 export interface Recorder {
@@ -11,13 +11,14 @@ export interface Recorder {
   readonly outcomes: GroupOutcome[];
 }
 
-export function createRecorder(log: LogPort): Recorder {
+export function createRecorder(log: LogPort, progress?: ProgressPort): Recorder {
   const outcomes: GroupOutcome[] = [];
   return {
     outcomes,
     record(outcome) {
       outcomes.push(outcome);
       logOutcome(log, outcome);
+      progress?.settled(outcome.outcome);
     },
   };
 }

@@ -13,12 +13,15 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
+  MalformedPolicyDocumentException,
   NotFoundException,
+  PutKeyPolicyCommand,
   UnsupportedOperationException,
 } from '@aws-sdk/client-kms';
 import { PublishCommand, SNSClient, NotFoundException as SnsNotFound } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toAwsCallError } from '../../lib/aws/errors';
+import { createKeyPolicyWriter } from '../../lib/aws/key-policy-writer';
 import { createKeysAdapter } from '../../lib/aws/kms';
 import { createLogGroupsAdapter } from '../../lib/aws/log-groups';
 import { createReportsAdapter } from '../../lib/aws/sns';
@@ -233,6 +236,43 @@ describe('keys adapter', () => {
       found: true,
       rotationEnabled: undefined,
       policy: { readable: false, errorCode: 'AccessDeniedException', message: 'not authorized' },
+    });
+  });
+});
+
+describe('key policy writer (the CLI only)', () => {
+  it('puts the default policy with the lockout safety check on', async () => {
+    kmsMock.on(PutKeyPolicyCommand).resolves(meta);
+
+    await createKeyPolicyWriter(new KMSClient({ region: 'us-east-1' })).putKeyPolicy(
+      KEY_ARN,
+      '{"Statement":[]}',
+    );
+
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        KeyId: KEY_ARN,
+        PolicyName: 'default',
+        Policy: '{"Statement":[]}',
+        BypassPolicyLockoutSafetyCheck: false,
+      },
+    ]);
+  });
+
+  it('maps a refusal of the lockout check to an AwsCallError with its code', async () => {
+    kmsMock.on(PutKeyPolicyCommand).rejects(
+      new MalformedPolicyDocumentException({
+        message: 'The new key policy will not allow you to update the key policy in the future.',
+        ...meta,
+      }),
+    );
+
+    const writer = createKeyPolicyWriter(new KMSClient({ region: 'us-east-1', maxAttempts: 1 }));
+
+    await expect(writer.putKeyPolicy(KEY_ARN, '{}')).rejects.toMatchObject({
+      name: 'AwsCallError',
+      operation: 'PutKeyPolicy',
+      code: 'MalformedPolicyDocumentException',
     });
   });
 });

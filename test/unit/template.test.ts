@@ -185,15 +185,20 @@ function attachedStatements(stack: Stack): Statement[] {
     .flatMap((r) => statementsOf(r.Properties.PolicyDocument));
 }
 
-/** The actions named by ` * IAM: service:Action` lines in the top comment of each lib/aws/*.ts. */
-function adapterActions(): Map<string, string[]> {
+/**
+ * The actions named by ` * IAM: service:Action` lines in the top comment of each lib/aws/*.ts: the
+ * function's calls. ` * CLI IAM: service:Action` lines name the calls of adapters only the operator's
+ * CLI uses, on the operator's credentials (kms:PutKeyPolicy): the function's role must grant none.
+ */
+function adapterActions(marker: 'IAM' | 'CLI IAM' = 'IAM'): Map<string, string[]> {
   const dir = join(ROOT, 'lib', 'aws');
+  const line = new RegExp(`^\\s*\\*\\s*${marker}:\\s*([a-z0-9-]+:[A-Za-z]+)`, 'gm');
   const declared = new Map<string, string[]>();
   for (const file of readdirSync(dir)
     .filter((name) => name.endsWith('.ts'))
     .sort()) {
     const header = /^\s*\/\*\*[\s\S]*?\*\//.exec(readFileSync(join(dir, file), 'utf8'))?.[0] ?? '';
-    const actions = [...header.matchAll(/IAM:\s*([a-z0-9-]+:[A-Za-z]+)/g)].map((match) => match[1] ?? '');
+    const actions = [...header.matchAll(line)].map((match) => match[1] ?? '');
     if (actions.length > 0) declared.set(file, actions);
   }
   return declared;
@@ -437,6 +442,15 @@ describe('serverless package: the function role', () => {
       `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/logs-kms-remediator-dev-importFindings:*`,
     );
     expect(stackOf('created').resource(FINDINGS_FUNCTION_ID).Properties.Role).toBeDefined();
+  });
+
+  it('grants none of the actions only the operator CLI’s adapters declare (CLI IAM: lines)', () => {
+    const cliOnly = [...new Set([...adapterActions('CLI IAM').values()].flat())];
+    expect(cliOnly).toEqual(['kms:PutKeyPolicy']);
+    for (const variant of Object.keys(VARIANTS) as Variant[]) {
+      const granted = roleStatements(stackOf(variant)).flatMap((s) => asList(s.Action));
+      expect(granted.filter((action) => cliOnly.includes(String(action)))).toEqual([]);
+    }
   });
 
   it('has no wildcard action in any IAM policy, and no NotAction', () => {
