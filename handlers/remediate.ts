@@ -12,7 +12,7 @@ import { createClients } from '../lib/aws/clients';
 import { createKeysAdapter } from '../lib/aws/kms';
 import { createLogGroupsAdapterFor } from '../lib/aws/log-groups';
 import { createMetricsAdapter } from '../lib/aws/metrics-emf';
-import { createReportsAdapter } from '../lib/aws/sns';
+import { createFindingsPublisher, createReportsAdapter } from '../lib/aws/sns';
 import { parseArn } from '../lib/core/arn';
 import { type Env, loadConfig } from '../lib/core/config';
 import { parseEvent } from '../lib/core/event';
@@ -36,6 +36,8 @@ export function buildHandler(
     logGroups: createLogGroupsAdapterFor(clients.logs, config),
     keys: createKeysAdapter(clients.kms),
     reports: createReportsAdapter(clients.sns),
+    // SECURITY_HUB=on: findings go to FindingsTopic, for the findings function to import.
+    ...(config.securityHub ? { findings: createFindingsPublisher(clients.sns) } : {}),
     metrics: createMetricsAdapter(metrics),
     log: logger,
     now: () => new Date(),

@@ -6,6 +6,7 @@
  *   npm run bench -- --sweep 1000000 [--sweep-budget 20]   # one whole sweep instead (scripts/bench-sweep.ts)
  *   npm run bench -- --key-event                    # only the key event case (scripts/bench-key-event.ts)
  *   npm run bench -- --pace                         # only the adaptive AssociateKmsKey pace (scripts/bench-pace.ts)
+ *   npm run bench -- --findings [N:U]               # only the Security Hub calls (scripts/bench-findings.ts)
  *
  * For each size it seeds N log groups (U unencrypted, spread evenly), runs the bundled handler
  * that `serverless package` makes in a process of its own, and compares it with the floor: the
@@ -23,6 +24,7 @@ import type { Template } from '../test/support/cfn-stack';
 import { packageStack } from '../test/support/package-stack';
 import { unzip } from '../test/support/zip';
 import { type ChildResult, runChild } from './bench-child';
+import { runFindingsBench } from './bench-findings';
 import { runKeyEventBench } from './bench-key-event';
 import { runPaceBench } from './bench-pace';
 import { parseSweepSize, runSweepBench } from './bench-sweep';
@@ -162,6 +164,8 @@ interface Target {
 }
 
 async function main(): Promise<number> {
+  const findingsAt = process.argv.indexOf('--findings');
+  if (findingsAt !== -1) return runFindingsBench(process.argv.slice(findingsAt + 1));
   const options = parseOptions(process.argv.slice(2));
   const work = mkdtempSync(path.join(os.tmpdir(), 'lkr-bench-'));
   const targets: Target[] = [];

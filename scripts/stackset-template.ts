@@ -72,11 +72,15 @@ export interface TransformResult {
   /** The literals replaced with ${AWS::AccountId} / ${AWS::Region}. */
   replaced: Literal[];
   codeKey: string;
+  /** Every function's code key, by its parameter (CodeKey, CodeKeyImportFindings...). */
+  codeKeys: Record<string, string>;
 }
 
 export interface TransformOptions {
   /** The function's zip as packaged; checked against the Lambda version's CodeSha256 when given. */
   zip?: Buffer;
+  /** The other functions' zips, by logical id (ImportFindingsLambdaFunction); checked likewise. */
+  zips?: Record<string, Buffer>;
   /** S3 key of the zip in every code bucket; default content-addressed (see above). */
   codeKey?: string;
 }
@@ -187,6 +191,56 @@ function portable(value: Json, at: string, replaced: Literal[]): Json {
   return result;
 }
 
+/** The remediator: its code key keeps the name CodeKey. */
+const MAIN_FUNCTION = 'RemediateLambdaFunction';
+
+/** CodeKey for the remediator, CodeKey<Name> for another function (<Name>LambdaFunction). */
+export function codeKeyParameter(functionId: string): string {
+  return functionId === MAIN_FUNCTION ? CODE_KEY : `${CODE_KEY}${functionId.replace(/LambdaFunction$/, '')}`;
+}
+
+/** Point one function's Code at the code bucket and its key parameter; the key's default. */
+function pointCodeAt(
+  resources: Record<string, JsonObject>,
+  functionId: string,
+  fn: JsonObject,
+  parameter: string,
+  given: { zip: Buffer | undefined; codeKey: string | undefined },
+): string {
+  const properties = fn.Properties;
+  const code = isObject(properties) ? properties.Code : undefined;
+  if (!isObject(properties) || !isObject(code) || !refersTo(code.S3Bucket, DEPLOYMENT_BUCKET)) {
+    throw new Error(`${functionId}.Properties.Code does not come from ${DEPLOYMENT_BUCKET}`);
+  }
+  const packagedKey = String(code.S3Key ?? '');
+  const zipName = path.posix.basename(packagedKey);
+  // serverless/<service>/<stage>/<timestamp>/<zip>
+  const [, service, stage] = packagedKey.split('/');
+  const version = Object.values(resources).find(
+    (r) =>
+      r.Type === 'AWS::Lambda::Version' &&
+      isObject(r.Properties) &&
+      refersTo(r.Properties.FunctionName, functionId),
+  );
+  const expectedSha = isObject(version?.Properties) ? version.Properties.CodeSha256 : undefined;
+  const zipSha = given.zip ? createHash('sha256').update(given.zip).digest('base64') : undefined;
+  if (zipSha !== undefined && typeof expectedSha === 'string' && zipSha !== expectedSha) {
+    throw new Error(
+      `the zip's SHA-256 (${zipSha}) is not the CodeSha256 of the template's Lambda version (${expectedSha}): ` +
+        'package again and use the zip and the template of the same run',
+    );
+  }
+  const sha = zipSha ?? (typeof expectedSha === 'string' ? expectedSha : undefined);
+  if (sha === undefined && given.codeKey === undefined) {
+    throw new Error('cannot name the code by its SHA-256: give --zip or --code-key');
+  }
+  properties.Code = {
+    S3Bucket: { 'Fn::Sub': `\${${CODE_BUCKET_PREFIX}}-\${AWS::Region}` },
+    S3Key: { Ref: parameter },
+  };
+  return given.codeKey ?? `${service}/${stage}/${base64ToHex(sha as string)}/${zipName}`;
+}
+
 const base64ToHex = (base64: string) => Buffer.from(base64, 'base64').toString('hex');
 
 export function toStackSetTemplate(packaged: Template, options: TransformOptions = {}): TransformResult {
@@ -215,44 +269,22 @@ export function toStackSetTemplate(packaged: Template, options: TransformOptions
     }
   }
 
-  // 2. The function's code: from the per-region code bucket, at CodeKey.
+  // 2. Each function's code: from the per-region code bucket, at CodeKey (the remediator's) or
+  // CodeKey<Function> (any other, e.g. CodeKeyImportFindings).
   const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-  if (functions.length !== 1) {
-    throw new Error(`expected exactly one AWS::Lambda::Function, found ${functions.length}`);
-  }
-  const [functionId, fn] = functions[0] as [string, JsonObject];
-  const properties = fn.Properties;
-  const code = isObject(properties) ? properties.Code : undefined;
-  if (!isObject(properties) || !isObject(code) || !refersTo(code.S3Bucket, DEPLOYMENT_BUCKET)) {
-    throw new Error(`${functionId}.Properties.Code does not come from ${DEPLOYMENT_BUCKET}`);
-  }
-  const packagedKey = String(code.S3Key ?? '');
-  const zipName = path.posix.basename(packagedKey);
-  // serverless/<service>/<stage>/<timestamp>/<zip>
-  const [, service, stage] = packagedKey.split('/');
-  const version = Object.values(resources).find(
-    (r) =>
-      r.Type === 'AWS::Lambda::Version' &&
-      isObject(r.Properties) &&
-      refersTo(r.Properties.FunctionName, functionId),
-  );
-  const expectedSha = isObject(version?.Properties) ? version.Properties.CodeSha256 : undefined;
-  const zipSha = options.zip ? createHash('sha256').update(options.zip).digest('base64') : undefined;
-  if (zipSha !== undefined && typeof expectedSha === 'string' && zipSha !== expectedSha) {
+  if (!functions.some(([id]) => id === MAIN_FUNCTION)) {
     throw new Error(
-      `the zip's SHA-256 (${zipSha}) is not the CodeSha256 of the template's Lambda version (${expectedSha}): ` +
-        'package again and use the zip and the template of the same run',
+      `expected the AWS::Lambda::Function ${MAIN_FUNCTION}, found ${functions.map(([id]) => id).join(', ') || 'none'}`,
     );
   }
-  const sha = zipSha ?? (typeof expectedSha === 'string' ? expectedSha : undefined);
-  if (sha === undefined && options.codeKey === undefined) {
-    throw new Error('cannot name the code by its SHA-256: give --zip or --code-key');
+  const codeKeys: Record<string, string> = {};
+  for (const [functionId, fn] of functions) {
+    const parameter = codeKeyParameter(functionId);
+    const zip = functionId === MAIN_FUNCTION ? options.zip : options.zips?.[functionId];
+    const key = functionId === MAIN_FUNCTION ? options.codeKey : undefined;
+    codeKeys[parameter] = pointCodeAt(resources, functionId, fn, parameter, { zip, codeKey: key });
   }
-  const codeKey = options.codeKey ?? `${service}/${stage}/${base64ToHex(sha as string)}/${zipName}`;
-  properties.Code = {
-    S3Bucket: { 'Fn::Sub': `\${${CODE_BUCKET_PREFIX}}-\${AWS::Region}` },
-    S3Key: { Ref: CODE_KEY },
-  };
+  const codeKey = codeKeys[CODE_KEY] as string;
 
   const leftover = Object.keys(resources).filter((id) => refersTo(resources[id], DEPLOYMENT_BUCKET));
   if (leftover.length > 0) throw new Error(`still referring to ${DEPLOYMENT_BUCKET}: ${leftover.join(', ')}`);
@@ -268,12 +300,17 @@ export function toStackSetTemplate(packaged: Template, options: TransformOptions
       AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,40}[a-z0-9]$',
       ConstraintDescription: 'lowercase letters, digits, dots and hyphens; 3 to 42 characters',
     },
-    [CODE_KEY]: {
-      Type: 'String',
-      Default: codeKey,
-      Description: `S3 key of the function's zip in every code bucket (default: named by its SHA-256).`,
-      MinLength: 1,
-    },
+    ...Object.fromEntries(
+      Object.entries(codeKeys).map(([parameter, key]) => [
+        parameter,
+        {
+          Type: 'String',
+          Default: key,
+          Description: `S3 key of the function's zip in every code bucket (default: named by its SHA-256).`,
+          MinLength: 1,
+        },
+      ]),
+    ),
   };
   const kmsKeyId = template.Parameters.KmsKeyId?.Default;
   if (typeof kmsKeyId === 'string' && /^(?:mrk-)?[0-9a-f-]{32,36}$/.test(kmsKeyId)) {
@@ -311,7 +348,7 @@ export function toStackSetTemplate(packaged: Template, options: TransformOptions
   }
 
   template.Description = `${template.Description ?? ''} (for CloudFormation StackSets)`.trim();
-  return { template, removedResources, removedOutputs, replaced, codeKey };
+  return { template, removedResources, removedOutputs, replaced, codeKey, codeKeys };
 }
 
 function main(argv: string[]): void {
@@ -332,7 +369,7 @@ function main(argv: string[]): void {
   }
   const packaged = JSON.parse(readFileSync(values.in, 'utf8')) as Template;
   // By default the zip next to the template, as `serverless package` leaves it.
-  const fn = Object.values(packaged.Resources ?? {}).find((r) => r.Type === 'AWS::Lambda::Function');
+  const fn = packaged.Resources?.[MAIN_FUNCTION];
   const code = isObject(fn?.Properties) ? fn.Properties.Code : undefined;
   const zipName =
     isObject(code) && typeof code.S3Key === 'string' ? path.posix.basename(code.S3Key) : undefined;
@@ -340,8 +377,10 @@ function main(argv: string[]): void {
   const zip = zipPath && existsSync(zipPath) ? readFileSync(zipPath) : undefined;
   if (values.zip && !zip) throw new Error(`no zip at ${values.zip}`);
 
+  const zips = otherZips(packaged, path.dirname(values.in));
   const result = toStackSetTemplate(packaged, {
     ...(zip ? { zip } : {}),
+    zips,
     ...(values['code-key'] ? { codeKey: values['code-key'] } : {}),
   });
   mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
@@ -354,7 +393,21 @@ function main(argv: string[]): void {
   log(`  removed outputs:   ${result.removedOutputs.join(', ') || '(none)'}`);
   for (const l of result.replaced) log(`  replaced ${l.kind} ${l.value} at ${l.path}`);
   log(`  zip:               ${zip ? `${zipPath} (SHA-256 checked)` : '(not found; not checked)'}`);
-  log(`  upload it to s3://<CodeBucketPrefix>-<region>/${result.codeKey} in every region`);
+  for (const key of Object.values(result.codeKeys)) {
+    log(`  upload it to s3://<CodeBucketPrefix>-<region>/${key} in every region`);
+  }
+}
+
+/** The zips of the functions other than the remediator, next to the template, by logical id. */
+function otherZips(packaged: Template, dir: string): Record<string, Buffer> {
+  const zips: Record<string, Buffer> = {};
+  for (const [id, r] of Object.entries(packaged.Resources ?? {})) {
+    const code = r.Type === 'AWS::Lambda::Function' && isObject(r.Properties) ? r.Properties.Code : undefined;
+    if (id === MAIN_FUNCTION || !isObject(code) || typeof code.S3Key !== 'string') continue;
+    const zipPath = path.join(dir, path.posix.basename(code.S3Key));
+    if (existsSync(zipPath)) zips[id] = readFileSync(zipPath);
+  }
+  return zips;
 }
 
 if (require.main === module) {

@@ -36,13 +36,14 @@ export function createClients(options: ClientOptions): Clients {
   return clients;
 }
 
-type MiddlewareClient = CloudWatchLogsClient | KMSClient | SNSClient;
+/** Any SDK v3 client: the cast below only reaches its middleware stack. */
+type MiddlewareClient = { middlewareStack: object };
 
 /**
  * CloudWatch Logs answers OperationAbortedException when concurrent changes collide;
  * the SDK treats it as final, so flag it retryable where the retry strategy will see it.
  */
-function markExtraRetryable(client: MiddlewareClient): void {
+export function markExtraRetryable(client: MiddlewareClient): void {
   (client as CloudWatchLogsClient).middlewareStack.add(
     (next) => async (args) => {
       try {

@@ -7,7 +7,7 @@
  * IAM: kms:Decrypt
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { ReportsPort } from '../core/ports';
+import type { FindingsPort, ReportsPort } from '../core/ports';
 import { callAws } from './errors';
 
 export function createReportsAdapter(client: SNSClient): ReportsPort {
@@ -29,6 +29,17 @@ export function createReportsAdapter(client: SNSClient): ReportsPort {
             ),
           }),
         ),
+      );
+    },
+  };
+}
+
+/** FindingsTopic: one plain JSON message, read by the findings function alone. */
+export function createFindingsPublisher(client: SNSClient): FindingsPort {
+  return {
+    async publishFindings(topicArn, message) {
+      await callAws('Publish', () =>
+        client.send(new PublishCommand({ TopicArn: topicArn, Message: message })),
       );
     },
   };

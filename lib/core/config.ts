@@ -42,6 +42,10 @@ export interface Config {
   otherKeys: OtherKeysMode;
   /** A group on an at-risk key: reported, or moved to the target key. */
   unhealthyKeys: UnhealthyKeysMode;
+  /** Send findings to Security Hub, through FindingsTopic and the findings function (SECURITY_HUB=on). */
+  securityHub: boolean;
+  /** The topic the findings function reads; required when securityHub is on. */
+  findingsTopicArn?: string;
 }
 
 export type OtherKeysMode = 'allow' | 'report' | 'reassociate';
@@ -157,6 +161,17 @@ const SETTINGS = {
   ],
   otherKeys: ['OTHER_KEYS', choice(['allow', 'report', 'reassociate'], 'allow')],
   unhealthyKeys: ['UNHEALTHY_KEYS', choice(['report', 'reassociate'], 'report')],
+  securityHub: [
+    'SECURITY_HUB',
+    v.pipe(
+      choice(['on', 'off'], 'off'),
+      v.transform((value) => value === 'on'),
+    ),
+  ],
+  findingsTopicArn: [
+    'FINDINGS_TOPIC_ARN',
+    v.pipe(text, v.optional(v.pipe(v.string(), v.regex(TOPIC_ARN, 'expected an SNS topic ARN')))),
+  ],
 } as const satisfies Record<
   Exclude<keyof Config, 'region'>,
   readonly [string, v.GenericSchema<string | undefined, unknown>]
@@ -187,8 +202,38 @@ export function loadConfig(env: Env): Readonly<Config> {
       `expected at least ASSOCIATE_TPS (${settings.associateTps}), the rate the pace starts at`,
     );
   }
-  const { excludeTag: tag, ...rest } = settings;
-  return Object.freeze({ region, ...rest, ...(tag ? { excludeTag: Object.freeze(tag) } : {}) });
+  if (settings.securityHub && settings.findingsTopicArn === undefined) {
+    throw new ConfigError('FINDINGS_TOPIC_ARN', env.FINDINGS_TOPIC_ARN, 'required when SECURITY_HUB=on');
+  }
+  const { excludeTag: tag, findingsTopicArn, ...rest } = settings;
+  return Object.freeze({
+    region,
+    ...rest,
+    ...(tag ? { excludeTag: Object.freeze(tag) } : {}),
+    ...(findingsTopicArn ? { findingsTopicArn } : {}),
+  });
+}
+
+/** The findings function's settings (handlers/import-findings.ts). */
+export interface FindingsConfig {
+  region: string;
+  /** Where the notice goes when Security Hub refuses a run's findings. */
+  reportTopicArn: string;
+  maxAttempts: number;
+  /** BatchImportFindings calls per second at most: Security Hub allows 10, burst 30. */
+  importTps: number;
+}
+
+/** Read the findings function's configuration. Throws ConfigError naming the first bad variable. */
+export function loadFindingsConfig(env: Env): Readonly<FindingsConfig> {
+  return Object.freeze({
+    region: readSetting(env, 'AWS_REGION', required(REGION, 'an AWS region such as us-east-1')),
+    reportTopicArn: readSetting(env, 'REPORT_TOPIC_ARN', required(TOPIC_ARN, 'an SNS topic ARN')),
+    maxAttempts: readSetting(env, 'MAX_ATTEMPTS', wholeNumber(8, 1, 20)),
+    // Security Hub partner guide, "Guidelines for using the BatchImportFindings API": 10 TPS per
+    // account and region, burst 30. 5 leaves room for other finding providers of the account.
+    importTps: readSetting(env, 'IMPORT_FINDINGS_TPS', wholeNumber(5, 0, 10)),
+  });
 }
 
 function readSetting<S extends v.GenericSchema<string | undefined, unknown>>(

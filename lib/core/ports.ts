@@ -3,6 +3,7 @@
  * these with the SDK; tests implement them with in-memory fakes.
  * Every method throws AwsCallError (never an SDK error) when AWS says no.
  */
+import type { AsffFinding } from './findings';
 import type { RunMetric } from './run-metrics';
 import type { KeyFacts, LogGroup, LogGroupPage, Outcome, PaceReport } from './types';
 
@@ -56,6 +57,39 @@ export interface MetricsPort {
   recordRun(metrics: RunMetric[]): void;
 }
 
+/** FindingsTopic: where the remediator hands its findings to the findings function. */
+export interface FindingsPort {
+  publishFindings(topicArn: string, message: string): Promise<void>;
+}
+
+/** Security Hub, for the findings function: the product's findings in the account's default product. */
+export interface SecurityHubPort {
+  /** One BatchImportFindings call (at most 100 findings); the findings it refused. */
+  importFindings(findings: readonly AsffFinding[]): Promise<{ failed: RefusedFinding[] }>;
+  /** The product's findings that match, page by page (GetFindings, paged). */
+  findFindings(filter: FindingsFilter): AsyncIterable<AsffFinding[]>;
+  /** One BatchUpdateFindings call: the workflow status of up to 100 findings. */
+  setWorkflowStatus(
+    findings: readonly Pick<AsffFinding, 'Id' | 'ProductArn'>[],
+    status: 'RESOLVED' | 'SUPPRESSED',
+  ): Promise<void>;
+}
+
+export interface RefusedFinding {
+  id: string;
+  code: string;
+  message: string;
+}
+
+export interface FindingsFilter {
+  productArn: string;
+  generatorId: string;
+  /** RecordState ACTIVE findings last updated at or before this time (ISO 8601). */
+  updatedAtOrBefore: string;
+  resourcePrefix?: string;
+  findingId?: string;
+}
+
 /** Where a run's progress goes, group by group: the CLI's progress bar. The Lambda has none. */
 export interface ProgressPort {
   /** A group came off the scan and is being decided. */
@@ -74,6 +108,8 @@ export interface KeyPolicyPort {
 }
 
 export interface Ports {
+  /** Present when SECURITY_HUB=on. */
+  findings?: FindingsPort;
   logGroups: LogGroupsPort;
   keys: KeysPort;
   reports: ReportsPort;

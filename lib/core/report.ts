@@ -185,7 +185,6 @@ export function renderSubject(report: Report): string {
 
 export function renderText(report: Report): string {
   const t = report.totals;
-  const k = report.key;
   const lines: string[] = [
     `logs-kms-remediator report${report.dryRun ? ' [DRY RUN: nothing was changed]' : ''}`,
     `Account ${report.account}, region ${report.region}, run ${report.runId}`,
@@ -199,19 +198,8 @@ export function renderText(report: Report): string {
       `${t.failed} failed, ${t.notReached} not reached, ${t.atRisk} at risk, ${t.otherKey} on other keys, ` +
       `${t.unverified} unverified, ${t.reassociated} reassociated, ${t.wouldReassociate} would be reassociated.`,
     ...paceLines(report.pace),
-    '',
-    `Key: ${k.arn ?? k.requested}${k.arn && k.arn !== k.requested ? ` (configured as ${k.requested})` : ''}`,
-    `  ${keyVerdict(k)}; state ${k.state ?? 'unknown'}, spec ${k.keySpec ?? 'unknown'}, ` +
-      `usage ${k.keyUsage ?? 'unknown'}, rotation ${k.rotationEnabled === null ? 'unknown' : k.rotationEnabled ? 'on' : 'off'}`,
-    ...k.problems.map((p) => `  Problem ${p.code}: ${p.message}`),
-    ...k.warnings.map((w) => `  Warning ${w.code}: ${w.message}`),
+    ...renderTargetKey(report.key),
   ];
-  if (k.policyFix) {
-    lines.push(
-      '  Add this statement to the key policy:',
-      ...indent(JSON.stringify(k.policyFix, null, 2), '    '),
-    );
-  }
   lines.push(...renderKeysInUse(report.keysInUse, report.keysInUseOmitted));
   if (report.scanError) {
     lines.push(
@@ -219,6 +207,7 @@ export function renderText(report: Report): string {
       `The scan failed and stopped early: ${report.scanError.code}: ${report.scanError.message}`,
     );
   }
+  if (report.findings) lines.push('', renderFindings(report.findings));
   if (report.resumeToken) {
     lines.push(
       '',
@@ -251,12 +240,37 @@ function paceLines(pace: PaceReport | undefined): string[] {
   return [`Associations ${paced}; ${pace.throttles} calls throttled by AWS, retries included.`];
 }
 
+/** What the run handed to Security Hub. Its import comes after the report: a refusal has its own notice. */
+function renderFindings(f: NonNullable<Report['findings']>): string {
+  const sent = `Security Hub: ${f.published} finding(s) sent for import (FindingsTopic)`;
+  return f.error ? `${sent}; the rest could not be sent: ${f.error}` : `${sent}.`;
+}
+
 function keyVerdict(k: KeyReport): string {
   if (k.usable) return 'Usable';
   // A lookup that failed in passing proves nothing either way.
   return k.problems.some((p) => p.code === 'KEY_LOOKUP_FAILED')
     ? 'UNKNOWN (could not be checked)'
     : 'NOT USABLE';
+}
+
+/** The target key's section: its verdict, problems, warnings and the statement to add. */
+function renderTargetKey(k: KeyReport): string[] {
+  const lines = [
+    '',
+    `Key: ${k.arn ?? k.requested}${k.arn && k.arn !== k.requested ? ` (configured as ${k.requested})` : ''}`,
+    `  ${keyVerdict(k)}; state ${k.state ?? 'unknown'}, spec ${k.keySpec ?? 'unknown'}, ` +
+      `usage ${k.keyUsage ?? 'unknown'}, rotation ${k.rotationEnabled === null ? 'unknown' : k.rotationEnabled ? 'on' : 'off'}`,
+    ...k.problems.map((p) => `  Problem ${p.code}: ${p.message}`),
+    ...k.warnings.map((w) => `  Warning ${w.code}: ${w.message}`),
+  ];
+  if (k.policyFix) {
+    lines.push(
+      '  Add this statement to the key policy:',
+      ...indent(JSON.stringify(k.policyFix, null, 2), '    '),
+    );
+  }
+  return lines;
 }
 
 /** At-risk keys lead the text: what a reader must see first, with the deletion date. */

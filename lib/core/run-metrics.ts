@@ -38,10 +38,14 @@ export const RUN_METRIC_NAMES = [
 /** Emitted by every run whose adapter reports its pace: the AssociateKmsKey rate reached, and its throttles. */
 export const PACE_METRIC_NAMES = ['AssociateTpsReached', 'AssociateThrottles'] as const;
 
+/** Emitted by the findings function: 1 for each FindingsTopic message Security Hub did not take. */
+export const FINDINGS_METRIC_NAMES = ['FindingsFailed'] as const;
+
 export type RunMetricName =
   | (typeof RUN_METRIC_NAMES)[number]
   | (typeof REALTIME_METRIC_NAMES)[number]
-  | (typeof PACE_METRIC_NAMES)[number];
+  | (typeof PACE_METRIC_NAMES)[number]
+  | (typeof FINDINGS_METRIC_NAMES)[number];
 
 export interface RunMetric {
   name: RunMetricName;

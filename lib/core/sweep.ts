@@ -7,7 +7,7 @@
 import { EventError } from './errors';
 import { withReassociationWarning } from './key-audit';
 import { capKeysInUse, sortGroups } from './report';
-import type { GroupOutcome, KeyInUse, KeyReport, PaceReport, Report, Totals } from './types';
+import type { FindingsSection, GroupOutcome, KeyInUse, KeyReport, PaceReport, Report, Totals } from './types';
 
 /** Group entries carried between invocations, in JSON bytes: Step Functions caps a state at 256 KB. */
 export const SWEEP_GROUPS_MAX_BYTES = 150_000;
@@ -25,6 +25,8 @@ export interface SweepState {
   groupsOmitted: number;
   /** The pace over the invocations so far: the highest rate reached, and every throttle. */
   pace?: PaceReport;
+  /** With SECURITY_HUB=on: the findings every invocation so far sent for import. */
+  findings?: FindingsSection;
 }
 
 /** Fold one invocation's full report into the sweep. */
@@ -159,6 +161,7 @@ const SWEEP_FIELDS: readonly string[] = [
   'groups',
   'groupsOmitted',
   'pace',
+  'findings',
 ];
 
 /**
@@ -198,6 +201,8 @@ export function parseSweepState(value: unknown): SweepState | undefined {
   }
   if (!Array.isArray(state.groups) || !state.groups.every(isGroupOutcome))
     fail('expected a list of group outcomes');
+  if (state.findings !== undefined && !isFindingsSection(state.findings, isCount))
+    fail('expected findings {published, error?}');
   const key = state.key as Record<string, unknown> | null;
   if (
     typeof key !== 'object' ||
@@ -243,5 +248,15 @@ function isGroupOutcome(value: unknown): boolean {
     typeof g.logGroupName === 'string' &&
     typeof g.outcome === 'string' &&
     outcomes.includes(g.outcome)
+  );
+}
+
+function isFindingsSection(value: unknown, isCount: (n: unknown) => boolean): boolean {
+  const f = value as Record<string, unknown> | null;
+  return (
+    typeof f === 'object' &&
+    f !== null &&
+    isCount(f.published) &&
+    ['string', 'undefined'].includes(typeof f.error)
   );
 }

@@ -249,6 +249,17 @@ export interface Report {
   groupsOmitted: number;
   /** How associations were paced; absent when the adapter does not say. */
   pace?: PaceReport;
+  /** With SECURITY_HUB=on: the findings sent to FindingsTopic for import, and why not, if they were not. */
+  findings?: FindingsSection;
+}
+
+/**
+ * Findings sent to the findings function. Security Hub's own answer comes after the report: a
+ * refusal is told on the report topic by a notice of its own.
+ */
+export interface FindingsSection {
+  published: number;
+  error?: string;
 }
 
 export type ReportStatus = 'compliant' | 'remediated' | 'findings' | 'at-risk' | 'failed' | 'key-unusable';

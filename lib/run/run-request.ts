@@ -14,6 +14,7 @@ import { assessTargetKey } from './assess-key';
 import { runPipeline } from './pipeline';
 import { publishReport } from './publish';
 import type { RunContext, RunResult } from './run-context';
+import { addFindings, shareFindings } from './share-findings';
 
 export type { RunContext, RunResult, SweepContinuation } from './run-context';
 
@@ -33,9 +34,21 @@ export async function runRemediation(
 /** A manual or scheduled run: one report, published as its report mode says. */
 async function runOnce(config: Readonly<Config>, request: RunRequest, ports: Ports, context: RunContext) {
   const key = await assessTargetKey(config, ports, context);
-  const report = await runPipeline(config, request, ports, context, key);
+  const run = await runPipeline(config, request, ports, context, key);
+  // A resumed run saw only the rest of the account: the groups before its start are not re-imported.
+  const resolves = run.complete && request.resumeFrom === undefined;
+  const findings = await shareFindings(config, ports, run, {
+    outcomes: run.groups,
+    resolves,
+    ...(resolves ? { resolve: { scope: 'all', startedAt: run.startedAt, ...prefixOf(request) } } : {}),
+  });
+  const report = findings ? { ...run, findings } : run;
   const when = request.report ?? config.reportWhen;
   return publishReport(report, when, config.reportTopicArn, ports, computeRunMetrics(report));
+}
+
+function prefixOf(request: RunRequest): { logGroupNamePrefix?: string } {
+  return request.logGroupNamePrefix ? { logGroupNamePrefix: request.logGroupNamePrefix } : {};
 }
 
 /** One invocation of a sweep: the sweep publishes once, at its end, with the totals of every invocation. */
@@ -48,7 +61,20 @@ async function runSweepInvocation(
 ): Promise<RunResult> {
   const key = await assessTargetKey(config, ports, context);
   const report = await runPipeline(config, request, ports, context, key);
-  const sweep = mergeSweep(state, report);
+  const last = report.resumeToken === undefined;
+  // Groups left at the deadline go to the next invocation, which makes their findings.
+  const outcomes = last
+    ? report.groups
+    : report.groups.filter((g) => g.outcome !== 'not-reached' || g.reason !== 'deadline');
+  const startedAt = state?.startedAt ?? report.startedAt;
+  const resolve = last && report.complete;
+  const shared = await shareFindings(config, ports, report, {
+    outcomes,
+    resolves: true,
+    ...(resolve ? { resolve: { scope: 'all', startedAt, ...prefixOf(request) } } : {}),
+  });
+  const findings = addFindings(state?.findings, shared);
+  const sweep = { ...mergeSweep(state, report), ...(findings ? { findings } : {}) };
   if (report.resumeToken) {
     ports.log.info('Sweep continues in another invocation', {
       invocations: sweep.invocations,
@@ -56,7 +82,7 @@ async function runSweepInvocation(
     });
     return { report, published: false, continuation: { resumeToken: report.resumeToken, sweep } };
   }
-  const final = sweepReport(sweep, report);
+  const final = { ...sweepReport(sweep, report), ...(findings ? { findings } : {}) };
   const when = request.report ?? config.reportWhen;
   return publishReport(final, when, config.reportTopicArn, ports, computeRunMetrics(final));
 }
@@ -74,7 +100,17 @@ async function runForCreatedGroup(
     // after 1 and 2 minutes (Lambda Developer Guide, invocation-async-error-handling.html).
     throw new KeyLookupError(key.facts.requested, key.facts.errorCode, key.facts.message);
   }
-  const report = await runPipeline(config, request, ports, context, key);
+  const run = await runPipeline(config, request, ports, context, key);
+  const { logGroupName } = request.createdLogGroup;
+  const fixed = run.groups.some(
+    (g) => g.logGroupName === logGroupName && (g.outcome === 'remediated' || g.outcome === 'reassociated'),
+  );
+  const findings = await shareFindings(config, ports, run, {
+    outcomes: run.groups,
+    resolves: fixed,
+    ...(fixed ? { resolve: { scope: 'group', startedAt: run.startedAt, logGroupName } } : {}),
+  });
+  const report = findings ? { ...run, findings } : run;
   const metrics = computeRealtimeMetrics(report, request.createdLogGroup.eventTime);
   return publishReport(report, 'problems', config.reportTopicArn, ports, metrics);
 }

@@ -84,6 +84,7 @@ export function baseConfig(overrides: Partial<Config> = {}): Config {
     keyAudit: true,
     otherKeys: 'allow',
     unhealthyKeys: 'report',
+    securityHub: false,
     ...overrides,
   };
 }

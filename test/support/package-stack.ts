@@ -31,8 +31,11 @@ export interface PackagedStack {
   dir: string;
   templatePath: string;
   template: Template;
+  /** The remediator's zip. */
   zipPath: string;
   zip: Buffer;
+  /** The findings function's zip (package.individually: one zip per function). */
+  findingsZip: Buffer;
 }
 
 const execFileAsync = promisify(execFile);
@@ -80,6 +83,7 @@ export async function packageStack(workRoot: string, label: string, options: Pac
     template: JSON.parse(readFileSync(templatePath, 'utf8')) as Template,
     zipPath,
     zip: readFileSync(zipPath),
+    findingsZip: readFileSync(join(dir, 'importFindings.zip')),
   } satisfies PackagedStack;
 }
 

@@ -1,4 +1,4 @@
-import { type Env, loadConfig } from '../../lib/core/config';
+import { type Env, loadConfig, loadFindingsConfig } from '../../lib/core/config';
 import { ConfigError, RemediatorError } from '../../lib/core/errors';
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:log-encryption-reports';
@@ -48,8 +48,10 @@ describe('loadConfig', () => {
         keyAudit: true,
         otherKeys: 'allow',
         unhealthyKeys: 'report',
+        securityHub: false,
       });
       expect(config).not.toHaveProperty('excludeTag');
+      expect(config).not.toHaveProperty('findingsTopicArn');
     });
 
     it('returns a frozen object whose pattern lists are frozen too', () => {
@@ -390,6 +392,42 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('Security Hub: SECURITY_HUB, FINDINGS_TOPIC_ARN', () => {
+    const FINDINGS_TOPIC = 'arn:aws:sns:us-east-1:123456789012:logs-kms-remediator-dev-findings';
+
+    it.each<[string | undefined, string | undefined, boolean, string | undefined]>([
+      [undefined, undefined, false, undefined],
+      ['', '', false, undefined],
+      ['off', undefined, false, undefined],
+      ['off', FINDINGS_TOPIC, false, FINDINGS_TOPIC],
+      ['on', FINDINGS_TOPIC, true, FINDINGS_TOPIC],
+      [' on ', ` ${FINDINGS_TOPIC} `, true, FINDINGS_TOPIC],
+    ])('reads SECURITY_HUB=%p FINDINGS_TOPIC_ARN=%p as %p, %p', (on, topic, securityHub, topicArn) => {
+      const config = loadConfig(envWith({ SECURITY_HUB: on, FINDINGS_TOPIC_ARN: topic }));
+      expect(config.securityHub).toBe(securityHub);
+      expect(config.findingsTopicArn).toBe(topicArn);
+    });
+
+    it.each<[Record<string, string | undefined>, string, string]>([
+      [{ SECURITY_HUB: 'on' }, 'FINDINGS_TOPIC_ARN', 'required when SECURITY_HUB=on'],
+      [
+        { SECURITY_HUB: 'on', FINDINGS_TOPIC_ARN: ' ' },
+        'FINDINGS_TOPIC_ARN',
+        'required when SECURITY_HUB=on',
+      ],
+      [{ SECURITY_HUB: 'true', FINDINGS_TOPIC_ARN: FINDINGS_TOPIC }, 'SECURITY_HUB', 'expected on, off'],
+      [
+        { SECURITY_HUB: 'on', FINDINGS_TOPIC_ARN: 'findings' },
+        'FINDINGS_TOPIC_ARN',
+        'expected an SNS topic ARN',
+      ],
+    ])('rejects %p, naming %s', (overrides, variable, problem) => {
+      const error = configErrorFrom(envWith(overrides));
+      expect(error.variable).toBe(variable);
+      expect(error.message).toContain(problem);
+    });
+  });
+
   describe.each([
     { variable: 'MAX_ATTEMPTS', property: 'maxAttempts', fallback: 8, min: 1, max: 20 },
     { variable: 'ASSOCIATE_CONCURRENCY', property: 'associateConcurrency', fallback: 4, min: 1, max: 32 },
@@ -489,5 +527,27 @@ describe('loadConfig', () => {
 
       expect(error.message).toMatch(/REPORT_TOPIC_ARN=null/);
     });
+  });
+});
+
+describe('loadFindingsConfig', () => {
+  const ENV: Env = { AWS_REGION: 'eu-west-1', REPORT_TOPIC_ARN: TOPIC_ARN };
+
+  it('yields the defaults: 8 attempts, 5 imports a second (Security Hub allows 10)', () => {
+    expect(loadFindingsConfig(ENV)).toEqual({
+      region: 'eu-west-1',
+      reportTopicArn: TOPIC_ARN,
+      maxAttempts: 8,
+      importTps: 5,
+    });
+  });
+
+  it.each<[Record<string, string | undefined>, string]>([
+    [{ REPORT_TOPIC_ARN: undefined }, 'REPORT_TOPIC_ARN'],
+    [{ AWS_REGION: 'moon' }, 'AWS_REGION'],
+    [{ IMPORT_FINDINGS_TPS: '11' }, 'IMPORT_FINDINGS_TPS'],
+    [{ MAX_ATTEMPTS: '0' }, 'MAX_ATTEMPTS'],
+  ])('rejects %p, naming %s', (overrides, variable) => {
+    expect(() => loadFindingsConfig({ ...ENV, ...overrides })).toThrow(expect.objectContaining({ variable }));
   });
 });

@@ -22,6 +22,8 @@ const packaged = usePackagedStacks({ prod: { stage: 'prod', region: 'us-east-1' 
 
 const BUCKET = 'ServerlessDeploymentBucket';
 const FUNCTION_ID = 'RemediateLambdaFunction';
+/** The findings function (Security Hub): its own zip, at CodeKeyImportFindings. */
+const FINDINGS_FUNCTION_ID = 'ImportFindingsLambdaFunction';
 
 /** Twelve digits standing alone: an account id. */
 const ACCOUNT_LITERAL = /\b\d{12}\b/g;
@@ -93,6 +95,7 @@ describe('the packaged template, as `serverless package` writes it', () => {
     // and everything else uses pseudo parameters. The bucket is the whole problem.
     expect(portabilityFindings(packaged.prod.template)).toEqual([
       'Outputs.ServerlessDeploymentBucketName.Value: refers to the deployment bucket',
+      `Resources.${FINDINGS_FUNCTION_ID}.Properties.Code: refers to the deployment bucket`,
       `Resources.${FUNCTION_ID}.Properties.Code: refers to the deployment bucket`,
       "Resources.ServerlessDeploymentBucket: a bucket of the stack's own",
       'Resources.ServerlessDeploymentBucketPolicy.Properties.Bucket: refers to the deployment bucket',
@@ -163,6 +166,17 @@ describe('scripts/stackset-template.ts', () => {
     expect(scriptOutput).toContain('SHA-256 checked');
   });
 
+  it('takes the findings function’s code from the same buckets, at CodeKeyImportFindings', () => {
+    expect(transformed.Resources[FINDINGS_FUNCTION_ID]?.Properties.Code).toEqual({
+      S3Bucket: { 'Fn::Sub': `\${CodeBucketPrefix}-\${AWS::Region}` },
+      S3Key: { Ref: 'CodeKeyImportFindings' },
+    });
+    expect(transformed.Parameters.CodeKeyImportFindings?.Default).toMatch(
+      /^logs-kms-remediator\/prod\/[0-9a-f]{64}\/importFindings\.zip$/,
+    );
+    expect(scriptOutput).toContain('importFindings.zip in every region');
+  });
+
   it('changes nothing else', () => {
     const before = packaged.prod.template;
     const removed = ['ServerlessDeploymentBucket', 'ServerlessDeploymentBucketPolicy'];
@@ -172,7 +186,7 @@ describe('scripts/stackset-template.ts', () => {
         .sort(),
     );
     for (const [id, resource] of Object.entries(transformed.Resources)) {
-      if (id === FUNCTION_ID) {
+      if (id === FUNCTION_ID || id === FINDINGS_FUNCTION_ID) {
         const { Code: _after, ...rest } = resource.Properties;
         const { Code: _before, ...restBefore } = before.Resources[id]?.Properties ?? {};
         expect(rest).toEqual(restBefore);
