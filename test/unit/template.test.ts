@@ -306,6 +306,16 @@ describe('serverless package: the function', () => {
     }
   });
 
+  it('takes its credentials from the environment only, as Lambda gives them; the rest of the chain stays out', () => {
+    const bundle = unzip(packaged.created.zip).get('handlers/remediate.js')?.toString('utf8') ?? '';
+    // The SDK's environment provider names its variables; the SSO, web-identity and IMDS links their own.
+    expect(bundle).toContain('AWS_SECRET_ACCESS_KEY');
+    // (IMDS stays: the SDK's defaults mode may ask it for the region, which Lambda always sets.)
+    for (const link of ['AWS_WEB_IDENTITY_TOKEN_FILE', 'sso_start_url', 'credential_process']) {
+      expect(bundle).not.toContain(link);
+    }
+  });
+
   it.each<[Variant, Json]>([
     ['created', CREATED_KEY_ARN],
     ['keyArn', KEY_ARN],
