@@ -7,7 +7,7 @@
  * (already encrypted with an allowed healthy key, remediated, reassociated) produce nothing: a
  * finding they had is resolved by the findings function (see lib/run/import-findings.ts).
  */
-import type { GroupOutcome, KeyInUse, PolicyStatement } from './types';
+import type { GroupOutcome, KeyInUse, MoveFrom, PolicyStatement } from './types';
 
 /** The ASFF version Security Hub takes (ASFF, "SchemaVersion"). */
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
@@ -174,16 +174,30 @@ function toFinding(name: string, v: Verdict, ctx: FindingsContext): AsffFinding 
   return finding;
 }
 
+function movedNotVerdict(name: string, from: MoveFrom, why: string, ctx: FindingsContext): Verdict {
+  const message = `It was to be moved to the target key and was not (${why}).`;
+  return from.reason === 'not-target-key'
+    ? otherKeyVerdict(name, from.kmsKeyId, message, ctx)
+    : atRiskVerdict(name, from.kmsKeyId, from.reason, message, ctx);
+}
+
+function describeMiss(o: Extract<GroupOutcome, { outcome: 'skipped' | 'failed' | 'not-reached' }>): string {
+  return o.outcome === 'failed' ? `${o.errorCode}: ${o.message}` : o.reason;
+}
+
 /** The verdict on one outcome; undefined for a group that is compliant. */
 function judgeOutcome(o: GroupOutcome, ctx: FindingsContext): Verdict | undefined {
   switch (o.outcome) {
     case 'remediated':
     case 'reassociated':
       return undefined;
-    case 'would-remediate':
     case 'skipped':
     case 'failed':
     case 'not-reached':
+      // A group that was to move to the target key and did not is still on its old key, not unencrypted.
+      if (o.from) return movedNotVerdict(o.logGroupName, o.from, `${o.outcome}: ${describeMiss(o)}`, ctx);
+      return unencryptedVerdict(o, ctx);
+    case 'would-remediate':
       return unencryptedVerdict(o, ctx);
     case 'excluded':
       return excludedVerdict(o, ctx);

@@ -6,7 +6,7 @@ import type { ExcludeTag, OtherKeysMode, UnhealthyKeysMode } from './config';
 import type { GroupKeyVerdict } from './key-audit';
 import { checkGroupAgainstPolicy, type KeyAssessment } from './key-check';
 import type { PatternSet } from './patterns';
-import type { ExcludeReason, GroupOutcome, LogGroup, ReassociateReason } from './types';
+import type { ExcludeReason, GroupOutcome, LogGroup, MoveFrom, ReassociateReason } from './types';
 
 export interface Scope {
   include: PatternSet;
@@ -20,6 +20,8 @@ export type Decision =
       action: 'skip';
       reason: 'delivery-class' | 'key-unusable' | 'key-unchecked' | 'key-policy-scope';
       message: string;
+      /** An encrypted group that was to move to the target key: the key it stays on. */
+      from?: MoveFrom;
     }
   /** An encrypted group the report lists, with nothing to change: at risk, on another key, or unknown. */
   | {
@@ -69,7 +71,10 @@ export function decideGroup(
       };
     }
   }
-  return checkTargetKey(group, key) ?? encrypted ?? { action: 'remediate' };
+  const blocked = checkTargetKey(group, key);
+  if (blocked && encrypted)
+    return { ...blocked, from: { kmsKeyId: encrypted.kmsKeyId, reason: encrypted.reason } };
+  return blocked ?? encrypted ?? { action: 'remediate' };
 }
 
 function decideEncrypted(group: LogGroup, kmsKeyId: string, scope: Scope, rules: KeyRules): Decision {
@@ -128,7 +133,10 @@ function excludeByPattern(group: LogGroup, scope: Scope): Decision | undefined {
 }
 
 /** Why the target key may not be associated with this group; undefined when it may. */
-function checkTargetKey(group: LogGroup, key: KeyAssessment): Decision | undefined {
+function checkTargetKey(
+  group: LogGroup,
+  key: KeyAssessment,
+): Extract<Decision, { action: 'skip' }> | undefined {
   if (key.report.problems.some((p) => p.code === 'KEY_LOOKUP_FAILED')) {
     return {
       action: 'skip',

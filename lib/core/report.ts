@@ -6,6 +6,7 @@ import type {
   GroupOutcome,
   KeyInUse,
   KeyReport,
+  MoveFrom,
   Outcome,
   PaceReport,
   Report,
@@ -320,15 +321,20 @@ function describeGroup(g: GroupOutcome): string {
     case 'would-reassociate':
       return `  - ${g.logGroupName} (${g.reason}, key ${g.kmsKeyId}): ${g.message}`;
     case 'failed':
-      return `  - ${g.logGroupName}: ${g.errorCode}: ${g.message}`;
+      return `  - ${g.logGroupName}: ${g.errorCode}: ${g.message}${stillOn(g.from)}`;
     case 'skipped':
-      return `  - ${g.logGroupName}: ${g.reason}${g.message ? `: ${g.message}` : ''}`;
-    case 'excluded':
+      return `  - ${g.logGroupName}: ${g.reason}${g.message ? `: ${g.message}` : ''}${stillOn(g.from)}`;
     case 'not-reached':
+      return `  - ${g.logGroupName} (${g.reason})${stillOn(g.from)}`;
+    case 'excluded':
       return `  - ${g.logGroupName} (${g.reason})`;
     default:
       return `  - ${g.logGroupName}`;
   }
+}
+
+function stillOn(from: MoveFrom | undefined): string {
+  return from ? ` [not moved: still on ${from.kmsKeyId} (${from.reason})]` : '';
 }
 
 function indent(text: string, prefix: string): string[] {

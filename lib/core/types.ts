@@ -117,6 +117,15 @@ export type AtRiskCode =
 export type ReassociateReason = 'not-target-key' | AtRiskReason;
 
 /**
+ * On a group that was to be moved to the target key and was not (skipped, failed, not reached): the
+ * key it is still on, and why it was to move. Without it such a group would read as unencrypted.
+ */
+export interface MoveFrom {
+  kmsKeyId: string;
+  reason: ReassociateReason;
+}
+
+/**
  * The fate of one scanned group that is listed in the report. Groups encrypted with a healthy key
  * that is allowed are only counted. `kmsKeyId` is the key the group was on when it was scanned: for
  * a reassociated group, the key it came from.
@@ -125,9 +134,9 @@ export type GroupOutcome =
   | { outcome: 'remediated'; logGroupName: string }
   | { outcome: 'would-remediate'; logGroupName: string }
   | { outcome: 'excluded'; logGroupName: string; reason: ExcludeReason }
-  | { outcome: 'skipped'; logGroupName: string; reason: SkipReason; message?: string }
-  | { outcome: 'failed'; logGroupName: string; errorCode: string; message: string }
-  | { outcome: 'not-reached'; logGroupName: string; reason: NotReachedReason }
+  | { outcome: 'skipped'; logGroupName: string; reason: SkipReason; message?: string; from?: MoveFrom }
+  | { outcome: 'failed'; logGroupName: string; errorCode: string; message: string; from?: MoveFrom }
+  | { outcome: 'not-reached'; logGroupName: string; reason: NotReachedReason; from?: MoveFrom }
   | { outcome: 'at-risk'; logGroupName: string; reason: AtRiskReason; message: string; kmsKeyId: string }
   | {
       outcome: 'other-key';

@@ -30,11 +30,14 @@ export function createApplier(
   intent: RunIntent,
 ): Applier {
   const { config, ports, key, health, recorder } = deps;
-  const { record } = recorder;
   let reserved = 0;
   let keyPolicyDenied = false;
 
-  const decideAndCall = async (group: LogGroup, candidate: Candidate): Promise<void> => {
+  const decideAndCall = async (
+    group: LogGroup,
+    candidate: Candidate,
+    record: RecordOutcome,
+  ): Promise<void> => {
     const { logGroupName } = group;
     if (config.excludeTag) {
       // Tags cost a call per group, so they are read only for groups that would otherwise change.
@@ -62,8 +65,9 @@ export function createApplier(
     reserved: () => reserved,
     keyPolicyDenied: () => keyPolicyDenied,
     async apply(group, candidate = { action: 'remediate' }) {
+      const record = (outcome: GroupOutcome) => recorder.record(withMoveFrom(outcome, candidate));
       try {
-        await decideAndCall(group, candidate);
+        await decideAndCall(group, candidate, record);
       } catch (error) {
         // A failure explained by the key going bad is the key's problem, not the group's.
         if (await health.isKeyFailure(error)) {
@@ -81,6 +85,22 @@ export function createApplier(
       }
     },
   };
+}
+
+type RecordOutcome = (outcome: GroupOutcome) => void;
+
+/** A group that was to move and did not stays on its key: the outcome says which, and why it was to move. */
+function withMoveFrom(outcome: GroupOutcome, candidate: Candidate): GroupOutcome {
+  if (candidate.action !== 'reassociate') return outcome;
+  const from = { kmsKeyId: candidate.kmsKeyId, reason: candidate.reason };
+  switch (outcome.outcome) {
+    case 'skipped':
+    case 'failed':
+    case 'not-reached':
+      return { ...outcome, from };
+    default:
+      return outcome;
+  }
 }
 
 function doneOutcome(group: LogGroup, candidate: Candidate, dryRun: boolean, region: string): GroupOutcome {

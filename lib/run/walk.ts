@@ -94,7 +94,13 @@ async function walkPage(
         record({ outcome: 'excluded', logGroupName, reason: decision.reason });
         break;
       case 'skip':
-        record({ outcome: 'skipped', logGroupName, reason: decision.reason, message: decision.message });
+        record({
+          outcome: 'skipped',
+          logGroupName,
+          reason: decision.reason,
+          message: decision.message,
+          ...(decision.from ? { from: decision.from } : {}),
+        });
         break;
       case 'report-key':
         record(decision.outcome);

@@ -58,6 +58,31 @@ describe('buildFindings', () => {
       'NEW',
     ],
     [
+      'not moved off a key pending deletion (the cap)',
+      {
+        outcome: 'not-reached',
+        logGroupName: '/a',
+        reason: 'max-remediations',
+        from: { kmsKeyId: OLD, reason: 'key-pending-deletion' },
+      },
+      'CRITICAL',
+      'FAILED',
+      'NEW',
+    ],
+    [
+      'not moved off another key (a failed association)',
+      {
+        outcome: 'failed',
+        logGroupName: '/a',
+        errorCode: 'X',
+        message: msg,
+        from: { kmsKeyId: OLD, reason: 'not-target-key' },
+      },
+      'LOW',
+      'FAILED',
+      'NEW',
+    ],
+    [
       'excluded',
       { outcome: 'excluded', logGroupName: '/a', reason: 'exclude-tag' },
       'MEDIUM',

@@ -248,3 +248,57 @@ describe('the audit in a run', () => {
     expect(calls.associate.map((a) => a.logGroupName)).toEqual(['/b']);
   });
 });
+
+describe('a group that was to move and did not', () => {
+  it.each<[string, Partial<Config>, FakeAccount['associateErrors'], string]>([
+    ['the cap', {}, undefined, 'not-reached'],
+    [
+      'a failed association',
+      {},
+      { '/a': { kind: 'other', code: 'InvalidParameterException', message: 'no' } },
+      'failed',
+    ],
+  ])('keeps its old key and why it was to move (%s)', async (_label, config, associateErrors, outcome) => {
+    const fake = createFakePorts({
+      groups: [group('/a', { kmsKeyId: OLD })],
+      keys: { [OLD]: oldKey({ state: 'Disabled' }) },
+      ...(associateErrors ? { associateErrors } : {}),
+    });
+    const { report } = await runRemediation(
+      baseConfig({ unhealthyKeys: 'reassociate', ...config }),
+      { trigger: 'manual', ...(outcome === 'not-reached' ? { maxRemediations: 0 } : {}) },
+      fake.ports,
+      { runId: 'r' },
+    );
+    expect(report.groups).toEqual([
+      expect.objectContaining({ outcome, from: { kmsKeyId: OLD, reason: 'key-disabled' } }),
+    ]);
+    // The key stays at risk in the report: the group's logs are still on it.
+    expect(report.keysInUse.find((k) => k.arn === OLD)).toMatchObject({
+      verdict: 'at-risk',
+      groupsAtRisk: 1,
+    });
+  });
+
+  it('is skipped with its old key when the target key cannot be used', async () => {
+    const fake = createFakePorts({
+      groups: [group('/a', { kmsKeyId: OLD })],
+      key: goodKey({ state: 'Disabled' }),
+    });
+    const { report } = await runRemediation(
+      baseConfig({ otherKeys: 'reassociate' }),
+      { trigger: 'manual' },
+      fake.ports,
+      {
+        runId: 'r',
+      },
+    );
+    expect(report.groups).toEqual([
+      expect.objectContaining({
+        outcome: 'skipped',
+        reason: 'key-unusable',
+        from: { kmsKeyId: OLD, reason: 'not-target-key' },
+      }),
+    ]);
+  });
+});
