@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../lib/core/config';
 import { assessPolicyScope, buildLogsPolicyStatement, parseKeyPolicy } from '../../lib/core/key-policy';
 import {
+  FINDINGS_METRIC_NAMES,
   METRICS_NAMESPACE,
   PACE_METRIC_NAMES,
   REALTIME_METRIC_NAMES,
@@ -990,6 +991,22 @@ describe('serverless package: metrics, alarms and dashboard', () => {
       OKActions: [{ Ref: 'ReportTopic' }],
     });
     expect(RUN_METRIC_NAMES).toContain('AtRiskKeys');
+  });
+
+  it('alarms, with Security Hub on, when Security Hub refuses findings', () => {
+    expect(stackOf('created').resources.FindingsFailedAlarm).toBeUndefined();
+    const alarm = stackOf('created', { SecurityHub: 'on' }).resource('FindingsFailedAlarm');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'FindingsFailed',
+      Dimensions: METRIC_DIMENSIONS,
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'ReportTopic' }],
+    });
+    expect(FINDINGS_METRIC_NAMES).toContain('FindingsFailed');
   });
 
   it('graphs the at-risk keys and the groups on them together, per run', () => {
