@@ -921,6 +921,8 @@ class HubError(JsonRESTError):
 
 
 def hub_not_enabled(account: str) -> HubError:
+    # "Security Hub CSPM can only accept finding updates for accounts that have Security Hub CSPM
+    # enabled" (user guide, "BatchImportFindings for finding providers"); EnableSecurityHub enables it.
     # InvalidAccessException, HTTP 401: "Either Security Hub is not enabled for the account, or the
     # account does not have permission to perform this action." (API reference, errors)
     return HubError("InvalidAccessException", f"Account {account} is not subscribed to AWS Security Hub", 401)
@@ -1051,7 +1053,9 @@ def updated_finding(stored: StoredFinding, raw: dict[str, Any]) -> None:
                 data[name] = before[name]
         else:
             data[name] = copy.deepcopy(provider[name])
-    # CreatedAt is when the issue was first seen; the first import's value stays.
+    # The API reference does not say whether a re-import may move CreatedAt ("when the potential
+    # security issue ... was created"); this model keeps the first import's, so a test sees the
+    # difference if a provider's value would move it.
     data["CreatedAt"] = before["CreatedAt"]
     data.setdefault("RecordState", before.get("RecordState", "ACTIVE"))
     reset_workflow(before, data)
