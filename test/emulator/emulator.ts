@@ -20,7 +20,9 @@ export type ErrorRates = Record<string, number>;
 /**
  * Fault injection settings, the same JSON as the `EMULATOR_FAULTS` environment variable.
  * Keys of `errorRates` / `tpsLimits`: `'*'` (logs and kms operations only), `'<service>.*'`
- * or `'<service>.<Operation>'` such as `'logs.AssociateKmsKey'`.
+ * or `'<service>.<Operation>'` such as `'logs.AssociateKmsKey'` or, for a REST API, the operation
+ * its method and path call: `'securityhub.BatchImportFindings'`. Security Hub's
+ * `LimitExceededException` comes with HTTP 429 and `InvalidAccessException` with 401, as AWS sends them.
  */
 export interface FaultSettings {
   /** Seed of the fault RNG (default: EMULATOR_FAULT_SEED, else 0). */

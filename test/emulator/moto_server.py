@@ -29,6 +29,11 @@ close to, but not quite, what the remediator meets in AWS:
   same pages, tokens and errors from a sorted index of the names (see
   ``IndexedGroups``), a page costing O(page size + log N).
 * The dispatcher stat()s every moto package folder on every request; we list them once.
+* Security Hub takes any finding, overwrites every field on re-import, ignores GetFindings'
+  Filters, has no BatchUpdateFindings and works with the hub not enabled.  Section 4b models
+  the finding store from the API reference: ASFF validation (FailedFindings), provider and
+  customer fields (Workflow kept on re-import, reset to NEW on reopening), filters and paging,
+  BatchUpdateFindings, and InvalidAccessException until EnableSecurityHub is called.
 
 On top of moto sits one WSGI middleware (``EmulatorApp``) which sees every
 request with its service and operation.  It counts them and times moto's handling
@@ -38,18 +43,24 @@ request with its service and operation.  It counts them and times moto's handlin
 ``seed_log_groups``) and switches the DescribeLogGroups index (``/_emulator/logs/index``).
 
 Sections: 1. moto imports  2. key policy evaluation  3. logs patches
-4. kms patches  5. stats and faults  6. request hook  7. server.
+4. kms patches  4b. Security Hub patches  5. stats and faults  6. request hook  7. server.
+
+Operations are named ``service.Operation`` everywhere (stats, fault keys), REST ones too
+(``securityhub.BatchImportFindings``: method and path read off the service model).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import bisect
 import collections
 import contextlib
 import copy
+import datetime
 import fnmatch
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -87,6 +98,10 @@ try:
     from moto.logs.models import LogGroup, LogsBackend, logs_backends
     from moto.logs.responses import LogsResponse
     from moto.logs.utils import PAGINATION_MODEL as LOGS_PAGINATION_MODEL
+    from moto.securityhub import urls as securityhub_urls
+    from moto.securityhub.models import SecurityHubBackend, securityhub_backends
+    from moto.securityhub.responses import SecurityHubResponse
+    from moto.core.responses import _get_method_urls
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         create_backend_app,
@@ -830,6 +845,418 @@ def patch_kms_responses() -> None:
     kms_responses.validate_policy = validate_policy  # type: ignore[attr-defined]
 
 
+# --------------------------------------------------------------------------- #
+# 4b. Security Hub patches (an independent model of the finding store)
+# --------------------------------------------------------------------------- #
+#
+# moto 5.2.1 stores findings without checking them, overwrites every field on re-import, ignores
+# GetFindings' Filters, has no BatchUpdateFindings and takes findings with the hub not enabled.
+# What follows is written from the Security Hub API reference and user guide, not from the
+# product's code, so that the integration tests judge the findings the product builds.
+
+ASFF_SCHEMA_VERSION = "2018-10-08"
+# BatchImportFindings "Findings" and BatchUpdateFindings "FindingIdentifiers": 1 to 100 items
+# (API reference, request syntax); GetFindings MaxResults: 1 to 100.
+HUB_BATCH_MAX = 100
+# "The maximum allowed size for a finding is 240 Kb. An error is returned for any finding larger
+# than 240 Kb." (BatchImportFindings API reference)
+FINDING_MAX_BYTES = 240 * 1024
+# "Required top-level ASFF attributes" (Security Hub user guide); Types may come as
+# FindingProviderFields.Types instead.
+ASFF_REQUIRED = (
+    "SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", "CreatedAt", "UpdatedAt",
+    "Severity", "Title", "Description", "Resources",
+)
+ASFF_MAX_LENGTHS = {"Id": 512, "Title": 256, "Description": 1024, "GeneratorId": 512}
+# "After a finding is created, BatchImportFindings cannot be used to update the following finding
+# fields and objects ...: Note, UserDefinedFields, VerificationState, Workflow" (API reference).
+CUSTOMER_FIELDS = ("Note", "UserDefinedFields", "VerificationState", "Workflow")
+# "Finding providers also should not use BatchImportFindings to update ... Confidence, Criticality,
+# RelatedFindings, Severity, Types. Instead, finding providers use FindingProviderFields"; a new
+# finding's FindingProviderFields are filled from the top-level fields when empty
+# (API reference, FindingProviderFields), and BatchUpdateFindings changes the top-level ones.
+PROVIDER_MIRRORED = ("Confidence", "Criticality", "RelatedFindings", "Severity", "Types")
+SEVERITY_LABELS = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+WORKFLOW_STATUSES = ("NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED")
+RECORD_STATES = ("ACTIVE", "ARCHIVED")
+COMPLIANCE_STATUSES = ("PASSED", "WARNING", "FAILED", "NOT_AVAILABLE")
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+DEFAULT_PRODUCT_ARN = re.compile(r"^arn:(aws[a-z-]*):securityhub:([a-z0-9-]+):(\d{12}):product/(\d{12})/default$")
+
+# AwsSecurityFindingFilters the emulator evaluates: StringFilter fields and how to read them off a
+# finding (a list: any value may match), DateFilter fields. Any other filter is refused, so that a
+# filter the caller relies on is never silently ignored.
+STRING_FILTER_FIELDS: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
+    "Id": lambda f: [f.get("Id")],
+    "ProductArn": lambda f: [f.get("ProductArn")],
+    "GeneratorId": lambda f: [f.get("GeneratorId")],
+    "AwsAccountId": lambda f: [f.get("AwsAccountId")],
+    "Title": lambda f: [f.get("Title")],
+    "RecordState": lambda f: [f.get("RecordState")],
+    "WorkflowStatus": lambda f: [(f.get("Workflow") or {}).get("Status")],
+    "ComplianceStatus": lambda f: [(f.get("Compliance") or {}).get("Status")],
+    "SeverityLabel": lambda f: [(f.get("Severity") or {}).get("Label")],
+    "ResourceId": lambda f: [r.get("Id") for r in f.get("Resources") or []],
+    "ResourceType": lambda f: [r.get("Type") for r in f.get("Resources") or []],
+}
+DATE_FILTER_FIELDS = ("CreatedAt", "UpdatedAt", "FirstObservedAt", "LastObservedAt")
+# StringFilter: "EQUALS", "PREFIX", "CONTAINS" filters on one field are ORed; "NOT_EQUALS",
+# "PREFIX_NOT_EQUALS", "NOT_CONTAINS" are ANDed; different fields are ANDed (API reference, StringFilter).
+POSITIVE_COMPARISONS: dict[str, Callable[[str, str], bool]] = {
+    "EQUALS": lambda v, x: v == x,
+    "PREFIX": lambda v, x: v.startswith(x),
+    "CONTAINS": lambda v, x: x in v,
+}
+NEGATIVE_COMPARISONS: dict[str, Callable[[str, str], bool]] = {
+    "NOT_EQUALS": lambda v, x: v != x,
+    "PREFIX_NOT_EQUALS": lambda v, x: not v.startswith(x),
+    "NOT_CONTAINS": lambda v, x: x not in v,
+}
+
+
+class HubError(JsonRESTError):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(code, message)
+        self.code = status
+
+
+def hub_not_enabled(account: str) -> HubError:
+    # "Security Hub CSPM can only accept finding updates for accounts that have Security Hub CSPM
+    # enabled" (user guide, "BatchImportFindings for finding providers"); EnableSecurityHub enables it.
+    # InvalidAccessException, HTTP 401: "Either Security Hub is not enabled for the account, or the
+    # account does not have permission to perform this action." (API reference, errors)
+    return HubError("InvalidAccessException", f"Account {account} is not subscribed to AWS Security Hub", 401)
+
+
+def invalid_input(message: str) -> HubError:
+    return HubError("InvalidInputException", message)
+
+
+@dataclass
+class StoredFinding:
+    data: dict[str, Any]
+    # Top-level fields that BatchUpdateFindings set: a provider's re-import no longer changes them.
+    customer_set: set[str] = field(default_factory=set)
+
+
+def hub_store(backend: Any) -> dict[tuple[str, str], StoredFinding]:
+    """The findings of one account and region, by (ProductArn, Id). Lives on the backend: a moto reset drops it."""
+    store = backend.__dict__.get("emulated_findings")
+    if store is None:
+        store = backend.__dict__["emulated_findings"] = {}
+    return store
+
+
+def parse_time(value: Any) -> datetime.datetime | None:
+    if not isinstance(value, str) or not ISO_TIME.match(value):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def finding_problem(raw: Any, account: str, region: str) -> str | None:
+    """Why Security Hub would refuse this finding (its FailedFindings message), or None."""
+    if not isinstance(raw, dict):
+        return "Finding is not an object"
+    missing = [name for name in ASFF_REQUIRED if raw.get(name) in (None, "", [], {})]
+    provider_types = (raw.get("FindingProviderFields") or {}).get("Types")
+    if not raw.get("Types") and not provider_types:
+        missing.append("Types")
+    if missing:
+        return f"Finding does not adhere to Amazon Finding Format: missing required fields {missing}"
+    if len(json.dumps(raw).encode()) > FINDING_MAX_BYTES:
+        return f"Finding is larger than {FINDING_MAX_BYTES} bytes"
+    if raw["SchemaVersion"] != ASFF_SCHEMA_VERSION:
+        return f"SchemaVersion must be {ASFF_SCHEMA_VERSION}"
+    too_long = [k for k, n in ASFF_MAX_LENGTHS.items() if len(str(raw.get(k, ""))) > n]
+    if too_long:
+        return f"Fields too long: {too_long}"
+    product = DEFAULT_PRODUCT_ARN.match(str(raw["ProductArn"]))
+    if product is None or product.group(2) != region or product.group(3) != account or product.group(4) != account:
+        return f"ProductArn {raw['ProductArn']} is not the default product of account {account} in {region}"
+    if raw["AwsAccountId"] != account:
+        # "the identifier of the account that you are calling BatchImportFindings from needs to be
+        # the same as the AwsAccountId attribute for the finding" (API reference)
+        return f"AwsAccountId {raw['AwsAccountId']} is not the calling account {account}"
+    return enum_problem(raw) or resource_problem(raw["Resources"])
+
+
+def enum_problem(raw: dict[str, Any]) -> str | None:
+    for name in ("CreatedAt", "UpdatedAt", "FirstObservedAt", "LastObservedAt"):
+        if name in raw and parse_time(raw[name]) is None:
+            return f"{name} must be an ISO 8601 timestamp, not {raw[name]!r}"
+    severity = raw["Severity"] if isinstance(raw["Severity"], dict) else {}
+    if severity.get("Label") not in SEVERITY_LABELS and "Normalized" not in severity:
+        return f"Severity.Label must be one of {list(SEVERITY_LABELS)}"
+    checks = (
+        ("RecordState", raw.get("RecordState"), RECORD_STATES),
+        ("Compliance.Status", (raw.get("Compliance") or {}).get("Status"), COMPLIANCE_STATUSES),
+        ("Workflow.Status", (raw.get("Workflow") or {}).get("Status"), WORKFLOW_STATUSES),
+    )
+    for name, value, allowed in checks:
+        if value is not None and value not in allowed:
+            return f"{name} must be one of {list(allowed)}, not {value!r}"
+    types = raw.get("Types") or (raw.get("FindingProviderFields") or {}).get("Types") or []
+    if not all(isinstance(t, str) and t.count("/") <= 2 and t for t in types):
+        return "Types must be namespace/category/classifier"
+    return None
+
+
+def resource_problem(resources: Any) -> str | None:
+    if not isinstance(resources, list) or not 1 <= len(resources) <= 32:
+        return "Resources must hold 1 to 32 resources"
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, dict) or not resource.get("Id") or not resource.get("Type"):
+            return f"Resources[{index}] needs Id and Type"
+    return None
+
+
+def security_hub_fields(data: dict[str, Any]) -> None:
+    """What Security Hub adds to every finding it stores."""
+    product_fields = dict(data.get("ProductFields") or {})
+    product_fields["aws/securityhub/FindingId"] = f"{data['ProductArn']}/{data['Id']}"
+    product_fields["aws/securityhub/ProductName"] = "Default"
+    product_fields["aws/securityhub/CompanyName"] = "Personal"
+    data["ProductFields"] = product_fields
+    data["ProductName"], data["CompanyName"] = "Default", "Personal"
+    data["ProcessedAt"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def created_finding(raw: dict[str, Any]) -> StoredFinding:
+    data = copy.deepcopy(raw)
+    provider = data.setdefault("FindingProviderFields", {})
+    for name in PROVIDER_MIRRORED:  # Each side fills the other where it is empty.
+        if name in data and name not in provider:
+            provider[name] = copy.deepcopy(data[name])
+        if name in provider and name not in data:
+            data[name] = copy.deepcopy(provider[name])
+    data.setdefault("Workflow", {"Status": "NEW"})
+    data.setdefault("RecordState", "ACTIVE")
+    security_hub_fields(data)
+    return StoredFinding(data)
+
+
+def updated_finding(stored: StoredFinding, raw: dict[str, Any]) -> None:
+    before, data = stored.data, copy.deepcopy(raw)
+    for name in CUSTOMER_FIELDS:
+        data.pop(name, None)
+        if name in before:
+            data[name] = before[name]
+    provider = data.get("FindingProviderFields") or before.get("FindingProviderFields") or {}
+    data["FindingProviderFields"] = provider
+    for name in PROVIDER_MIRRORED:
+        if name in stored.customer_set or name not in provider:
+            if name in before:
+                data[name] = before[name]
+        else:
+            data[name] = copy.deepcopy(provider[name])
+    # The API reference does not say whether a re-import may move CreatedAt ("when the potential
+    # security issue ... was created"); this model keeps the first import's, so a test sees the
+    # difference if a provider's value would move it.
+    data["CreatedAt"] = before["CreatedAt"]
+    data.setdefault("RecordState", before.get("RecordState", "ACTIVE"))
+    reset_workflow(before, data)
+    security_hub_fields(data)
+    stored.data = data
+
+
+def reset_workflow(before: dict[str, Any], after: dict[str, Any]) -> None:
+    """"Security Hub also resets WorkFlowStatus from NOTIFIED or RESOLVED to NEW" when the record state
+    changes from ARCHIVED to ACTIVE, or the compliance status from PASSED to WARNING, FAILED or
+    NOT_AVAILABLE (API reference, Workflow)."""
+    if (after.get("Workflow") or {}).get("Status") not in ("NOTIFIED", "RESOLVED"):
+        return
+    reopened = before.get("RecordState") == "ARCHIVED" and after.get("RecordState") == "ACTIVE"
+    was, now = ((f.get("Compliance") or {}).get("Status") for f in (before, after))
+    if reopened or (was == "PASSED" and now in ("WARNING", "FAILED", "NOT_AVAILABLE")):
+        after["Workflow"] = {**after["Workflow"], "Status": "NEW"}
+
+
+def import_findings(backend: Any, findings: Any, account: str, region: str) -> dict[str, Any]:
+    if not backend.enabled:
+        raise hub_not_enabled(account)
+    if not isinstance(findings, list) or not 1 <= len(findings) <= HUB_BATCH_MAX:
+        raise invalid_input(f"Findings must hold 1 to {HUB_BATCH_MAX} findings")
+    store, failed = hub_store(backend), []
+    for raw in findings:
+        problem = finding_problem(raw, account, region)
+        if problem:
+            finding_id = raw.get("Id", "") if isinstance(raw, dict) else ""
+            failed.append({"Id": finding_id, "ErrorCode": "InvalidInput", "ErrorMessage": problem})
+            continue
+        key = (raw["ProductArn"], raw["Id"])
+        if key in store:
+            updated_finding(store[key], raw)
+        else:
+            store[key] = created_finding(raw)
+    return {"FailedCount": len(failed), "SuccessCount": len(findings) - len(failed), "FailedFindings": failed}
+
+
+def string_filter_matches(values: list[Any], conditions: list[dict[str, Any]], name: str) -> bool:
+    positive, negative = [], []
+    for condition in conditions:
+        comparison, wanted = condition.get("Comparison"), condition.get("Value")
+        if not isinstance(wanted, str):
+            raise invalid_input(f"Filters.{name}: Value must be a string")
+        if comparison in POSITIVE_COMPARISONS:
+            positive.append((POSITIVE_COMPARISONS[comparison], wanted))
+        elif comparison in NEGATIVE_COMPARISONS:
+            negative.append((NEGATIVE_COMPARISONS[comparison], wanted))
+        else:
+            raise invalid_input(f"Filters.{name}: unknown Comparison {comparison!r}")
+    texts = [v for v in values if isinstance(v, str)]
+    if positive and not any(test(v, x) for test, x in positive for v in texts):
+        return False
+    return all(test(v, x) for test, x in negative for v in texts)
+
+
+def date_filter_matches(value: Any, conditions: list[dict[str, Any]], name: str) -> bool:
+    moment = parse_time(value)
+    for condition in conditions:
+        start, end = condition.get("Start"), condition.get("End")
+        bounds = [parse_time(b) if b is not None else None for b in (start, end)]
+        if (start is not None and bounds[0] is None) or (end is not None and bounds[1] is None) or (
+            start is None and end is None
+        ):
+            # DateRange (relative to now) is not modelled: refuse rather than ignore it.
+            raise invalid_input(f"Filters.{name}: expected Start and/or End ISO 8601 timestamps")
+        if moment is None or (bounds[0] and moment < bounds[0]) or (bounds[1] and moment > bounds[1]):
+            return False
+    return True
+
+
+def finding_matches(data: dict[str, Any], filters: dict[str, Any]) -> bool:
+    for name, conditions in filters.items():
+        if not isinstance(conditions, list):
+            raise invalid_input(f"Filters.{name} must be a list")
+        if name in STRING_FILTER_FIELDS:
+            if not string_filter_matches(STRING_FILTER_FIELDS[name](data), conditions, name):
+                return False
+        elif name in DATE_FILTER_FIELDS:
+            if not date_filter_matches(data.get(name), conditions, name):
+                return False
+        else:
+            raise invalid_input(f"Filters.{name} is not modelled by the emulator")
+    return True
+
+
+def page_token(offset: int, filters: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(filters, sort_keys=True).encode()).hexdigest()[:16]
+    return base64.b64encode(json.dumps({"offset": offset, "filters": digest}).encode()).decode()
+
+
+def token_offset(token: str | None, filters: dict[str, Any]) -> int:
+    if not token:
+        return 0
+    try:
+        parsed = json.loads(base64.b64decode(token))
+        offset = int(parsed["offset"])
+    except (ValueError, KeyError, TypeError):
+        raise invalid_input("NextToken is invalid") from None
+    if page_token(offset, filters) != token:
+        raise invalid_input("NextToken was issued for other Filters")
+    return offset
+
+
+def get_findings(backend: Any, body: dict[str, Any], account: str) -> dict[str, Any]:
+    if not backend.enabled:
+        raise hub_not_enabled(account)
+    filters = body.get("Filters") or {}
+    if not isinstance(filters, dict):
+        raise invalid_input("Filters must be an object")
+    max_results = body.get("MaxResults", HUB_BATCH_MAX)
+    if type(max_results) is not int or not 1 <= max_results <= HUB_BATCH_MAX:
+        raise invalid_input(f"MaxResults must be between 1 and {HUB_BATCH_MAX}")
+    if body.get("SortCriteria"):
+        raise invalid_input("SortCriteria is not modelled by the emulator")
+    offset = token_offset(body.get("NextToken"), filters)
+    # Pages follow the store's order (first import first): stable while a caller pages.
+    matched = [s.data for s in hub_store(backend).values() if finding_matches(s.data, filters)]
+    page = matched[offset : offset + max_results]
+    following = offset + max_results
+    answer: dict[str, Any] = {"Findings": copy.deepcopy(page)}
+    if following < len(matched):
+        answer["NextToken"] = page_token(following, filters)
+    return answer
+
+
+# BatchUpdateFindings request fields and the finding field each one sets.
+CUSTOMER_UPDATES = (
+    "Note", "Severity", "VerificationState", "Confidence", "Criticality", "Types",
+    "UserDefinedFields", "Workflow", "RelatedFindings",
+)
+
+
+def update_findings(backend: Any, body: dict[str, Any], account: str) -> dict[str, Any]:
+    if not backend.enabled:
+        raise hub_not_enabled(account)
+    identifiers = body.get("FindingIdentifiers")
+    if not isinstance(identifiers, list) or not 1 <= len(identifiers) <= HUB_BATCH_MAX:
+        raise invalid_input(f"FindingIdentifiers must hold 1 to {HUB_BATCH_MAX} identifiers")
+    updates = {name: body[name] for name in CUSTOMER_UPDATES if body.get(name) is not None}
+    if not updates:
+        raise invalid_input("BatchUpdateFindings needs at least one field to update")
+    status = (updates.get("Workflow") or {}).get("Status")
+    if "Workflow" in updates and status not in WORKFLOW_STATUSES:
+        raise invalid_input(f"Workflow.Status must be one of {list(WORKFLOW_STATUSES)}")
+    store, processed, unprocessed = hub_store(backend), [], []
+    for identifier in identifiers:
+        key = (identifier.get("ProductArn"), identifier.get("Id")) if isinstance(identifier, dict) else None
+        stored = store.get(key) if key else None
+        if stored is None:
+            unprocessed.append(
+                {"FindingIdentifier": identifier, "ErrorCode": "FindingNotFound", "ErrorMessage": "Finding not found"}
+            )
+            continue
+        for name, value in updates.items():  # "Updates ... do not affect the value of UpdatedAt" (API reference)
+            stored.data[name] = {**stored.data.get(name, {}), **value} if isinstance(value, dict) else value
+            stored.customer_set.add(name)
+        processed.append({"Id": key[1], "ProductArn": key[0]})
+    return {"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}
+
+
+def hub_request_body(self: Any) -> dict[str, Any]:
+    raw = self.body.decode("utf-8") if isinstance(self.body, bytes) else (self.body or "")
+    try:
+        body = json.loads(raw or "{}")
+    except ValueError:
+        raise invalid_input("The request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise invalid_input("The request body must be a JSON object")
+    return body
+
+
+def patch_security_hub() -> None:
+    def backend_of(self: SecurityHubResponse) -> Any:
+        return securityhub_backends[self.current_account][self.region]
+
+    def batch_import_findings(self: SecurityHubResponse) -> str:
+        findings = hub_request_body(self).get("Findings")
+        return json.dumps(import_findings(backend_of(self), findings, self.current_account, self.region))
+
+    def get_findings_response(self: SecurityHubResponse) -> str:
+        return json.dumps(get_findings(backend_of(self), hub_request_body(self), self.current_account))
+
+    def batch_update_findings(self: SecurityHubResponse) -> str:
+        return json.dumps(update_findings(backend_of(self), hub_request_body(self), self.current_account))
+
+    original_disable = SecurityHubBackend.disable_security_hub
+
+    def disable_security_hub(self: SecurityHubBackend) -> dict[str, Any]:
+        answer = original_disable(self)
+        hub_store(self).clear()  # Disabling the hub deletes its findings.
+        return answer
+
+    SecurityHubResponse.batch_import_findings = batch_import_findings  # type: ignore[method-assign]
+    SecurityHubResponse.get_findings = get_findings_response  # type: ignore[method-assign]
+    SecurityHubResponse.batch_update_findings = batch_update_findings  # type: ignore[attr-defined]
+    SecurityHubBackend.disable_security_hub = disable_security_hub  # type: ignore[method-assign]
+    securityhub_urls.url_paths["{0}/findings/batchupdate$"] = SecurityHubResponse.dispatch
+
+
 def patch_service_lookup() -> None:
     """moto's dispatcher lists (and stat()s) its ~180 package folders twice per request: half its time
     on a small request.  The installed moto does not change while we run, so list them once."""
@@ -846,6 +1273,7 @@ def apply_moto_patches() -> None:
     patch_logs_responses()
     patch_kms_backend()
     patch_kms_responses()
+    patch_security_hub()
 
 
 # --------------------------------------------------------------------------- #
@@ -870,8 +1298,22 @@ ERROR_CATALOG: dict[str, tuple[int, str]] = {
 }
 
 
-def error_status_and_message(code: str) -> tuple[int, str]:
-    return ERROR_CATALOG.get(code, (400, f"Injected fault: {code}"))
+# Where a service answers a code with another status or wording than ERROR_CATALOG's.
+SERVICE_ERROR_CATALOG: dict[str, dict[str, tuple[int, str]]] = {
+    # Security Hub API reference, errors of BatchImportFindings / GetFindings / BatchUpdateFindings:
+    # LimitExceededException 429 ("beyond the current AWS account or throttling limits"),
+    # InvalidAccessException 401 (the hub is not enabled), InternalException 500.
+    "securityhub": {
+        "LimitExceededException": (429, "The request was rejected because it exceeded the throttling limits."),
+        "InvalidAccessException": (401, "Account is not subscribed to AWS Security Hub"),
+        "InternalException": (500, "Internal service failure."),
+    },
+}
+
+
+def error_status_and_message(code: str, service: str = "") -> tuple[int, str]:
+    specific = SERVICE_ERROR_CATALOG.get(service, {}).get(code)
+    return specific or ERROR_CATALOG.get(code, (400, f"Injected fault: {code}"))
 
 
 class Stats:
@@ -1197,11 +1639,38 @@ def identify_call(environ: dict[str, Any]) -> AwsCall | None:
     params = {k: v[0] for k, v in form.items() if v}
     if "Action" in params:
         return AwsCall(service, params["Action"], "query", region, account_for(environ, access_key), params)
-    return AwsCall(service, environ.get("REQUEST_METHOD", "GET"), "rest", region, account_for(environ, access_key), {})
+    method = environ.get("REQUEST_METHOD", "GET")
+    operation = rest_operation(service, method, environ.get("PATH_INFO", "")) or method
+    try:
+        body = json.loads(text) if text.strip() else {}
+    except ValueError:
+        body = {}
+    return AwsCall(service, operation, "rest", region, account_for(environ, access_key), body if isinstance(body, dict) else {})
+
+
+_REST_ROUTES: dict[str, dict[str, list[tuple[re.Pattern[str], str]]]] = {}
+_REST_ROUTES_LOCK = threading.Lock()
+
+
+def rest_operation(service: str, method: str, path: str) -> str | None:
+    """The operation a REST request calls (e.g. POST /findings/import: BatchImportFindings), read off
+    the service model's HTTP bindings, longest pattern first (as moto dispatches), or None."""
+    with _REST_ROUTES_LOCK:
+        routes = _REST_ROUTES.get(service)
+        if routes is None:
+            try:
+                table = _get_method_urls(service, "us-east-1")
+            except Exception:  # noqa: BLE001 - an unknown service: count it by method, as before
+                table = {}
+            routes = _REST_ROUTES[service] = {
+                verb: [(re.compile(pattern), name) for pattern, name in sorted(by_uri.items(), key=lambda i: -len(i[0]))]
+                for verb, by_uri in table.items()
+            }
+    return next((name for pattern, name in routes.get(method, []) if pattern.match(path)), None)
 
 
 def error_response(call: AwsCall, fault: Fault) -> Response:
-    status, default_message = error_status_and_message(fault.code)
+    status, default_message = error_status_and_message(fault.code, call.service)
     message, request_id = fault.message or default_message, str(uuid.uuid4())
     if call.protocol == "query":
         kind = "Sender" if status < 500 else "Receiver"
@@ -1336,7 +1805,7 @@ def build_app() -> EmulatorApp:
     faults.configure(settings)
     ASSOCIATION_LISTENERS.append(faults.after_association)
     moto_app = DomainDispatcherApplication(create_backend_app)
-    for service in ("logs", "kms", "sns", "sqs"):  # Build the Flask apps now, not on the first request.
+    for service in ("logs", "kms", "sns", "sqs", "securityhub"):  # Build the Flask apps now, not on the first request.
         moto_app.app_instances[service] = create_backend_app(service)
     return EmulatorApp(moto_app, stats, faults)
 

@@ -1,7 +1,7 @@
 /**
  * Proves that the AWS emulator (test/emulator) behaves like AWS where moto 5.2.1 does not:
  * AssociateKmsKey/DisassociateKmsKey with key-policy evaluation, logGroupClass, tagging,
- * KMS fixes, reset, request counting and fault injection; and that its benchmark aids (bulk
+ * KMS fixes, Security Hub's finding store, reset, request counting and fault injection; and that its benchmark aids (bulk
  * seeding, the DescribeLogGroups index, latency stats) leave moto's answers unchanged.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,17 @@ import {
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
+import {
+  type AwsSecurityFinding,
+  type AwsSecurityFindingFilters,
+  BatchImportFindingsCommand,
+  BatchUpdateFindingsCommand,
+  DisableSecurityHubCommand,
+  EnableSecurityHubCommand,
+  GetFindingsCommand,
+  paginateGetFindings,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import { CreateTopicCommand, ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type Emulator, emulatorEnv, MOTO_INSTALL_HINT, startEmulator } from '../emulator/emulator';
@@ -1169,6 +1180,201 @@ describe('fault injection', () => {
     await em.setFaults({ errorRates: { '*': { ThrottlingException: 1 } } });
     await em.clearFaults();
     await describeOnce();
+  });
+});
+
+describe('Security Hub', () => {
+  const PRODUCT = `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`;
+  let hub: SecurityHubClient;
+  beforeAll(() => {
+    hub = new SecurityHubClient(clientConfig(1));
+  });
+  afterAll(() => hub.destroy());
+  beforeEach(async () => {
+    await hub.send(new EnableSecurityHubCommand({}));
+  });
+
+  const finding = (id: string, at: string, extra: Partial<AwsSecurityFinding> = {}): AwsSecurityFinding => ({
+    SchemaVersion: '2018-10-08',
+    Id: id,
+    ProductArn: PRODUCT,
+    GeneratorId: 'emulator-test',
+    AwsAccountId: ACCOUNT,
+    Types: ['Software and Configuration Checks/Test/Check'],
+    CreatedAt: at,
+    UpdatedAt: at,
+    Severity: { Label: 'HIGH' },
+    Title: `finding ${id}`,
+    Description: 'a test finding',
+    Resources: [{ Type: 'Other', Id: groupArn(`/hub/${id}`) }],
+    Compliance: { Status: 'FAILED' },
+    RecordState: 'ACTIVE',
+    ...extra,
+  });
+  const put = (...findings: AwsSecurityFinding[]) =>
+    hub.send(new BatchImportFindingsCommand({ Findings: findings }));
+  const one = async (id: string) =>
+    (await hub.send(new GetFindingsCommand({ Filters: { Id: [{ Value: id, Comparison: 'EQUALS' }] } })))
+      .Findings?.[0];
+  const setWorkflow = (ids: string[], Status: 'NEW' | 'NOTIFIED' | 'RESOLVED' | 'SUPPRESSED') =>
+    hub.send(
+      new BatchUpdateFindingsCommand({
+        FindingIdentifiers: ids.map((Id) => ({ Id, ProductArn: PRODUCT })),
+        Workflow: { Status },
+      }),
+    );
+
+  it('answers InvalidAccessException (HTTP 401) until the hub is enabled, and forgets findings when disabled', async () => {
+    await put(finding('a', '2026-01-01T00:00:00.000Z'));
+    await hub.send(new DisableSecurityHubCommand({}));
+    for (const call of [put(finding('a', '2026-01-01T00:00:00.000Z')), one('a'), setWorkflow(['a'], 'NEW')]) {
+      expect(await awsError(call)).toMatchObject({ name: 'InvalidAccessException', status: 401 });
+    }
+    await hub.send(new EnableSecurityHubCommand({}));
+    expect(await one('a')).toBeUndefined();
+  });
+
+  it.each<[string, Partial<AwsSecurityFinding>, string]>([
+    ['no Title', { Title: undefined }, "missing required fields ['Title']"],
+    ['no Types anywhere', { Types: undefined }, "missing required fields ['Types']"],
+    ['no Resources', { Resources: [] }, "missing required fields ['Resources']"],
+    ['another schema', { SchemaVersion: '2020-01-01' }, 'SchemaVersion must be 2018-10-08'],
+    ['another account', { AwsAccountId: '210987654321' }, 'is not the calling account'],
+    [
+      'another region’s product',
+      { ProductArn: PRODUCT.replace(REGION, OTHER_REGION) },
+      'is not the default product',
+    ],
+    ['a bad severity', { Severity: { Label: 'SEVERE' as never } }, 'Severity.Label must be one of'],
+    ['a bad time', { UpdatedAt: 'yesterday' }, 'UpdatedAt must be an ISO 8601 timestamp'],
+    ['a resource without Type', { Resources: [{ Id: 'x' } as never] }, 'Resources[0] needs Id and Type'],
+  ])(
+    'refuses a finding with %s in FailedFindings, and takes the valid ones of the batch',
+    async (_l, change, why) => {
+      const answer = await put(
+        finding('good', '2026-01-01T00:00:00.000Z'),
+        finding('bad', '2026-01-01T00:00:00.000Z', change),
+      );
+
+      expect(answer).toMatchObject({ SuccessCount: 1, FailedCount: 1 });
+      expect(answer.FailedFindings).toEqual([
+        { Id: 'bad', ErrorCode: 'InvalidInput', ErrorMessage: expect.stringContaining(why) },
+      ]);
+      expect(await one('bad')).toBeUndefined();
+      expect((await one('good'))?.FindingProviderFields).toEqual({
+        Severity: { Label: 'HIGH' },
+        Types: ['Software and Configuration Checks/Test/Check'],
+      });
+    },
+  );
+
+  it('refuses more than 100 findings a call with InvalidInputException', async () => {
+    const many = Array.from({ length: 101 }, (_, i) => finding(`f${i}`, '2026-01-01T00:00:00.000Z'));
+    expect(await awsError(put(...many))).toMatchObject({ name: 'InvalidInputException', status: 400 });
+  });
+
+  it('keeps Workflow and CreatedAt on re-import, takes the provider’s fields, and reopens RESOLVED as NEW', async () => {
+    await put(finding('w', '2026-01-01T00:00:00.000Z', { Workflow: { Status: 'SUPPRESSED' } }));
+    expect((await one('w'))?.Workflow?.Status).toBe('SUPPRESSED'); // Set on creation.
+    await setWorkflow(['w'], 'NOTIFIED');
+    await put(
+      finding('w', '2026-01-02T00:00:00.000Z', {
+        Workflow: { Status: 'NEW' },
+        Severity: { Label: 'LOW' },
+        FindingProviderFields: { Severity: { Label: 'CRITICAL' } },
+        Compliance: { Status: 'WARNING' },
+      }),
+    );
+    expect(await one('w')).toMatchObject({
+      Workflow: { Status: 'NOTIFIED' },
+      CreatedAt: '2026-01-01T00:00:00.000Z',
+      UpdatedAt: '2026-01-02T00:00:00.000Z',
+      Compliance: { Status: 'WARNING' },
+      Severity: { Label: 'CRITICAL' }, // From FindingProviderFields, not the top level.
+    });
+    await put(
+      finding('w', '2026-01-03T00:00:00.000Z', { Compliance: { Status: 'PASSED' }, RecordState: 'ARCHIVED' }),
+    );
+    await setWorkflow(['w'], 'RESOLVED');
+    expect((await one('w'))?.Workflow?.Status).toBe('RESOLVED');
+    await put(finding('w', '2026-01-04T00:00:00.000Z'));
+    expect(await one('w')).toMatchObject({ Workflow: { Status: 'NEW' }, RecordState: 'ACTIVE' });
+    await setWorkflow(['w'], 'SUPPRESSED');
+    await put(finding('w', '2026-01-05T00:00:00.000Z', { RecordState: 'ARCHIVED' }));
+    await put(finding('w', '2026-01-06T00:00:00.000Z'));
+    expect((await one('w'))?.Workflow?.Status).toBe('SUPPRESSED'); // Only NOTIFIED and RESOLVED reopen.
+  });
+
+  it('BatchUpdateFindings answers the findings it did not find, and leaves UpdatedAt alone', async () => {
+    await put(finding('u', '2026-01-01T00:00:00.000Z'));
+    const answer = await setWorkflow(['u', 'missing'], 'RESOLVED');
+    expect(answer.ProcessedFindings).toEqual([{ Id: 'u', ProductArn: PRODUCT }]);
+    expect(answer.UnprocessedFindings).toEqual([
+      {
+        FindingIdentifier: { Id: 'missing', ProductArn: PRODUCT },
+        ErrorCode: 'FindingNotFound',
+        ErrorMessage: expect.any(String),
+      },
+    ]);
+    expect(await one('u')).toMatchObject({
+      Workflow: { Status: 'RESOLVED' },
+      UpdatedAt: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('filters GetFindings (EQUALS, PREFIX, NOT_EQUALS, UpdatedAt Start/End inclusive) and pages them', async () => {
+    await put(
+      ...['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04', '2026-01-05'].map((day, i) =>
+        finding(`p${i}`, `${day}T00:00:00.000Z`, i === 4 ? { RecordState: 'ARCHIVED' } : {}),
+      ),
+    );
+    const ids = async (Filters: AwsSecurityFindingFilters) => {
+      const found: string[] = [];
+      for await (const page of paginateGetFindings({ client: hub, pageSize: 2 }, { Filters })) {
+        expect(page.Findings?.length).toBeLessThanOrEqual(2);
+        found.push(...(page.Findings ?? []).map((f) => f.Id as string));
+      }
+      return found;
+    };
+    const active = { RecordState: [{ Value: 'ACTIVE', Comparison: 'EQUALS' as const }] };
+    expect(await ids(active)).toEqual(['p0', 'p1', 'p2', 'p3']);
+    expect(await ids({ ...active, UpdatedAt: [{ End: '2026-01-02T00:00:00.000Z' }] })).toEqual(['p0', 'p1']);
+    expect(await ids({ UpdatedAt: [{ Start: '2026-01-04T00:00:00.000Z' }] })).toEqual(['p3', 'p4']);
+    expect(
+      await ids({
+        ResourceId: [{ Value: groupArn('/hub/p'), Comparison: 'PREFIX' }],
+        Id: [{ Value: 'p0', Comparison: 'NOT_EQUALS' }],
+      }),
+    ).toEqual(['p1', 'p2', 'p3', 'p4']);
+    expect(await ids({ GeneratorId: [{ Value: 'other', Comparison: 'EQUALS' }] })).toEqual([]);
+    expect(
+      await awsError(hub.send(new GetFindingsCommand({ Filters: { Keyword: [{ Value: 'x' }] } }))),
+    ).toMatchObject({
+      name: 'InvalidInputException',
+    });
+    const first = await hub.send(new GetFindingsCommand({ Filters: active, MaxResults: 2 }));
+    const changed = { RecordState: [{ Value: 'ARCHIVED', Comparison: 'EQUALS' as const }] };
+    expect(
+      await awsError(hub.send(new GetFindingsCommand({ Filters: changed, NextToken: first.NextToken }))),
+    ).toMatchObject({
+      name: 'InvalidInputException',
+    });
+  });
+
+  it('injects faults by REST operation name, with Security Hub’s status codes', async () => {
+    await em.setFaults({ errorRates: { 'securityhub.BatchImportFindings': { LimitExceededException: 1 } } });
+
+    expect(await awsError(put(finding('t', '2026-01-01T00:00:00.000Z')))).toMatchObject({
+      name: 'LimitExceededException',
+      status: 429,
+    });
+    await one('t');
+    const stats = await em.stats();
+    expect(stats.faults).toEqual({ 'securityhub.BatchImportFindings.LimitExceededException': 1 });
+    expect(stats.requests).toMatchObject({
+      'securityhub.BatchImportFindings': 1,
+      'securityhub.GetFindings': 1,
+    });
   });
 });
 
