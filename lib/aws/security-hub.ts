@@ -22,6 +22,7 @@ import {
 import type { AsffFinding } from '../core/findings';
 import type { FindingsFilter, SecurityHubPort } from '../core/ports';
 import { type ClientOptions, markExtraRetryable } from './clients';
+import { AwsCallError } from '../core/errors';
 import { callAws, toAwsCallError } from './errors';
 
 export function createSecurityHubClient(options: ClientOptions): SecurityHubClient {
@@ -52,7 +53,7 @@ export function createSecurityHubAdapter(client: SecurityHubClient): SecurityHub
       }
     },
     async setWorkflowStatus(findings, status) {
-      await callAws('BatchUpdateFindings', () =>
+      const answer = await callAws('BatchUpdateFindings', () =>
         client.send(
           new BatchUpdateFindingsCommand({
             FindingIdentifiers: findings.map(({ Id, ProductArn }) => ({ Id, ProductArn })),
@@ -60,6 +61,17 @@ export function createSecurityHubAdapter(client: SecurityHubClient): SecurityHub
           }),
         ),
       );
+      // A 200 can still leave findings unprocessed, each with its own error: not a success to keep quiet about.
+      const unprocessed = answer.UnprocessedFindings ?? [];
+      if (unprocessed.length > 0) {
+        const [first] = unprocessed;
+        throw new AwsCallError(
+          'BatchUpdateFindings',
+          'other',
+          first?.ErrorCode ?? 'UnprocessedFindings',
+          `${unprocessed.length} of ${findings.length} findings were not set to ${status}: ${first?.ErrorMessage ?? 'no reason given'}`,
+        );
+      }
     },
   };
 }

@@ -18,12 +18,14 @@ import {
   PutKeyPolicyCommand,
   UnsupportedOperationException,
 } from '@aws-sdk/client-kms';
+import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { PublishCommand, SNSClient, NotFoundException as SnsNotFound } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toAwsCallError } from '../../lib/aws/errors';
 import { createKeyPolicyWriter } from '../../lib/aws/key-policy-writer';
 import { createKeysAdapter } from '../../lib/aws/kms';
 import { createLogGroupsAdapter } from '../../lib/aws/log-groups';
+import { createSecurityHubAdapter } from '../../lib/aws/security-hub';
 import { createReportsAdapter } from '../../lib/aws/sns';
 import { AwsCallError } from '../../lib/core/errors';
 import { KEY_ARN } from '../support/fakes';
@@ -302,6 +304,44 @@ describe('reports adapter', () => {
     await expect(
       adapter.publishReport({ topicArn: 'arn:t', subject: 's', message: '{}', attributes: {} }),
     ).rejects.toMatchObject({ name: 'AwsCallError', kind: 'not-found', code: 'NotFoundException' });
+  });
+});
+
+describe('security hub adapter', () => {
+  const hubMock = mockClient(SecurityHubClient);
+  const findings = [
+    { Id: 'a', ProductArn: 'arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default' },
+    { Id: 'b', ProductArn: 'arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default' },
+  ];
+  beforeEach(() => hubMock.reset());
+
+  it.each<[string, object, boolean]>([
+    ['every finding processed', { ProcessedFindings: findings, UnprocessedFindings: [] }, false],
+    [
+      'a finding left unprocessed',
+      {
+        ProcessedFindings: [findings[0]],
+        UnprocessedFindings: [
+          { FindingIdentifier: findings[1], ErrorCode: 'FindingNotFound', ErrorMessage: 'no such finding' },
+        ],
+      },
+      true,
+    ],
+  ])('setWorkflowStatus: %s', async (_label, answer, throws) => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ ...answer, ...meta } as never);
+    const adapter = createSecurityHubAdapter(new SecurityHubClient({ region: 'us-east-1' }));
+    const call = adapter.setWorkflowStatus(findings as never, 'RESOLVED');
+    if (throws) {
+      // A 200 that leaves findings behind is a failure, named: the findings function reports it.
+      await expect(call).rejects.toMatchObject({
+        name: 'AwsCallError',
+        operation: 'BatchUpdateFindings',
+        code: 'FindingNotFound',
+        awsMessage: expect.stringContaining('1 of 2 findings were not set to RESOLVED'),
+      });
+    } else {
+      await expect(call).resolves.toBeUndefined();
+    }
   });
 });
 
