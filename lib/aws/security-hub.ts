@@ -19,10 +19,10 @@ import {
   paginateGetFindings,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
+import { AwsCallError } from '../core/errors';
 import type { AsffFinding } from '../core/findings';
 import type { FindingsFilter, SecurityHubPort } from '../core/ports';
 import { type ClientOptions, markExtraRetryable } from './clients';
-import { AwsCallError } from '../core/errors';
 import { callAws, toAwsCallError } from './errors';
 
 export function createSecurityHubClient(options: ClientOptions): SecurityHubClient {
