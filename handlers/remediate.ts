@@ -15,7 +15,7 @@ import { createMetricsAdapter } from '../lib/aws/metrics-emf';
 import { createFindingsPublisher, createReportsAdapter } from '../lib/aws/sns';
 import { parseArn } from '../lib/core/arn';
 import { type Env, loadConfig } from '../lib/core/config';
-import { parseEvent } from '../lib/core/event';
+import { lookAtGroupsCreatedEncrypted, parseEvent } from '../lib/core/event';
 import type { Ports } from '../lib/core/ports';
 import { METRICS_NAMESPACE } from '../lib/core/run-metrics';
 import type { Report } from '../lib/core/types';
@@ -53,7 +53,7 @@ export function buildHandler(
     event: unknown,
     context: Context,
   ): Promise<Report | SweepContinuation | IgnoredEvent> => {
-    const request = parseEvent(event);
+    const request = lookAtGroupsCreatedEncrypted(parseEvent(event), config.otherKeys);
     if (request.ignored) {
       logger.info('Event ignored', { reason: request.ignored });
       return { ignored: request.ignored };

@@ -5,6 +5,7 @@
  * run into a live one.
  */
 import * as v from 'valibot';
+import type { OtherKeysMode } from './config';
 import { EventError } from './errors';
 import { decodeResumeToken, type ResumePoint } from './resume-token';
 import { parseSweepState, type SweepState } from './sweep';
@@ -30,6 +31,11 @@ export interface RunRequest {
   keyEvent?: KeyEvent;
   /** An event that asks for nothing (a failed CreateLogGroup, a group created encrypted): why. */
   ignored?: string;
+  /**
+   * A group created already encrypted (CreateLogGroup checks its key). Ignored, unless OTHER_KEYS asks
+   * about keys other than the target: see {@link lookAtGroupsCreatedEncrypted}.
+   */
+  createdWithKey?: { logGroupName: string; eventTime: string };
   /** Overrides DRY_RUN for this run; a resumed run's comes from its token. */
   dryRun?: boolean;
   /** Passed to DescribeLogGroups to limit the scan. */
@@ -286,7 +292,11 @@ function parseCloudTrailEvent(event: Record<string, unknown>, where: string): Ru
     false,
   );
   if (typeof kmsKeyId === 'string' && kmsKeyId !== '') {
-    return { trigger: 'cloudtrail', ignored: `${logGroupName} was created with a KMS key` };
+    return {
+      trigger: 'cloudtrail',
+      ignored: `${logGroupName} was created with a KMS key`,
+      createdWithKey: { logGroupName, eventTime: detail.eventTime },
+    };
   }
   return { trigger: 'cloudtrail', createdLogGroup: { logGroupName, eventTime: detail.eventTime } };
 }
@@ -451,4 +461,13 @@ function describe(value: unknown): string {
 
 function truncate(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * A group created encrypted is left alone, unless OTHER_KEYS=report or reassociate asks whether its
+ * key is the target: then it is looked at like any new group (one DescribeLogGroups, the key audit).
+ */
+export function lookAtGroupsCreatedEncrypted(request: RunRequest, otherKeys: OtherKeysMode): RunRequest {
+  if (!request.createdWithKey || otherKeys === 'allow') return request;
+  return { trigger: request.trigger, createdLogGroup: request.createdWithKey };
 }

@@ -143,6 +143,43 @@ describe('real-time remediation against the emulator', () => {
     expect(await counts()).toEqual({});
   });
 
+  it.each<[string, string, string]>([
+    ['report', 'other-key', 'the other key'],
+    ['reassociate', 'reassociated', 'the target key'],
+  ])(
+    'with OTHER_KEYS=%s, looks at a group created with another key: %s, left on %s',
+    async (mode, outcome) => {
+      const other = await createKey(h.aws.kms);
+      await createGroups(h.aws.logs, ['/app/own'], { kmsKeyId: other });
+      const topic = await createReportTopic(h.aws);
+      const strict = h.buildHandler(
+        { ...TEST_ENV, KMS_KEY_ID: keyArn, REPORT_TOPIC_ARN: topic.topicArn, OTHER_KEYS: mode },
+        silentLogger(),
+      );
+      await h.em.resetRequestCounts();
+
+      const report = asReport(
+        await strict(
+          createdEvent('/app/own', { requestParameters: { logGroupName: '/app/own', kmsKeyId: other } }),
+          lambdaContext(),
+        ),
+      );
+
+      expect(report.groups).toEqual([
+        expect.objectContaining({ logGroupName: '/app/own', outcome, kmsKeyId: other }),
+      ]);
+      // One lookup of the group, the target's three KMS calls, the audit's two; nothing published.
+      const made = await counts();
+      expect(made).toMatchObject({
+        'logs.DescribeLogGroups': 1,
+        'kms.DescribeKey': 2,
+        'kms.GetKeyPolicy': 2,
+      });
+      expect(made['sns.Publish'] ?? 0).toBe(0);
+      expect(await readGroupKey(h.aws.logs, '/app/own')).toBe(mode === 'reassociate' ? keyArn : other);
+    },
+  );
+
   it('rejects a malformed CloudTrail event, naming the field, with no AWS call and no change', async () => {
     await createGroups(h.aws.logs, ['/app/bad']);
     await h.em.resetRequestCounts();

@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { OtherKeysMode } from '../../lib/core/config';
 import { EventError } from '../../lib/core/errors';
-import { parseEvent } from '../../lib/core/event';
+import { lookAtGroupsCreatedEncrypted, parseEvent } from '../../lib/core/event';
 import { createCachedKeys } from '../../lib/run/key-cache';
 import { runRemediation } from '../../lib/run/run-request';
 import {
@@ -66,6 +67,21 @@ describe('parsing CloudTrail CreateLogGroup events', () => {
     const request = parseEvent(withDetail(sample('create-log-group.json'), detail));
     expect(request.ignored).toMatch(reason);
     expect(request.createdLogGroup).toBeUndefined();
+  });
+
+  it.each<[OtherKeysMode, boolean]>([
+    ['allow', false],
+    ['report', true],
+    ['reassociate', true],
+  ])('with OTHER_KEYS=%s, a group created with a key is looked at: %s', (otherKeys, looked) => {
+    const parsed = parseEvent(
+      withDetail(sample('create-log-group.json'), {
+        requestParameters: { logGroupName: '/app/x', kmsKeyId: KEY_ARN },
+      }),
+    );
+    const request = lookAtGroupsCreatedEncrypted(parsed, otherKeys);
+    expect(request.ignored === undefined).toBe(looked);
+    expect(request.createdLogGroup?.logGroupName).toBe(looked ? '/app/x' : undefined);
   });
 
   it.each([
