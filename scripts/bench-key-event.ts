@@ -12,23 +12,16 @@ import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import type { Emulator } from '../test/emulator/emulator';
 import { createKey, createReportTopic, seedClients } from '../test/support/aws-seed';
 import { keyDisabledEvent } from '../test/support/key-event';
-import { runChild } from './bench-child';
+import { DESCRIBE_QUOTA_TPS, runChild, type Target } from './bench-child';
 
 const GROUPS = 10_000;
 const ON_DISABLED_KEY = 1_000;
-const DESCRIBE_QUOTA_TPS = 5;
-
-export interface KeyEventTarget {
-  name: string;
-  value: string;
-  ok: boolean;
-}
 
 export async function runKeyEventBench(
   em: Emulator,
   bundlePath: string,
   envFor: (seeded: { keyArn: string; topicArn: string }) => NodeJS.ProcessEnv,
-  targets: KeyEventTarget[],
+  targets: Target[],
 ): Promise<Record<string, unknown>> {
   await em.clearFaults();
   await em.reset();

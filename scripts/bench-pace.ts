@@ -10,45 +10,33 @@
  * Throttles are counted by the emulator; the product's own count (report.pace) is printed beside it.
  */
 import type { Emulator } from '../test/emulator/emulator';
+import { type ChildResult, DESCRIBE_QUOTA_TPS, type Target } from './bench-child';
 
-const DESCRIBE_QUOTA_TPS = 5;
 const ASSOCIATE_TPS_MAX = 50;
 const QUOTA_N = 5_000;
 const SECONDS_PER_QUOTA_RUN = 50;
 const FREE_N = 2_000;
 const FREE_U = 1_000;
 
-export interface PaceTarget {
-  name: string;
-  value: string;
-  ok: boolean;
-}
-
-export interface PaceChildResult {
-  ms: number;
-  totals?: Record<string, number>;
-  pace?: { associateTpsReached: number; throttles: number };
-}
-
 /** What the pace bench needs from bench.ts: seeding, the product's environment, and its processes. */
 export interface PaceBenchDeps {
   seed(n: number, u: number): Promise<{ keyArn: string; topicArn: string }>;
   productEnv(seeded: { keyArn: string; topicArn: string }, extra: Record<string, string>): NodeJS.ProcessEnv;
-  runProduct(env: NodeJS.ProcessEnv): Promise<PaceChildResult>;
+  runProduct(env: NodeJS.ProcessEnv): Promise<ChildResult>;
   runFloor(keyArn: string): Promise<{ ms: number }>;
 }
 
 /** The product's environment at its pace defaults: nothing about the pace is set. */
 const DEFAULTS: Record<string, string> = {};
 
-export async function runPaceBench(em: Emulator, deps: PaceBenchDeps, targets: PaceTarget[]) {
+export async function runPaceBench(em: Emulator, deps: PaceBenchDeps, targets: Target[]) {
   const results: Record<string, unknown>[] = [];
   for (const r of [5, 20, 50]) results.push(await runAtQuota(em, deps, r, targets));
   results.push(await runWithoutQuota(em, deps, targets));
   return results;
 }
 
-async function runAtQuota(em: Emulator, deps: PaceBenchDeps, r: number, targets: PaceTarget[]) {
+async function runAtQuota(em: Emulator, deps: PaceBenchDeps, r: number, targets: Target[]) {
   const n = QUOTA_N;
   const u = SECONDS_PER_QUOTA_RUN * r;
   const pages = Math.ceil(n / 50);
@@ -98,7 +86,7 @@ async function runAtQuota(em: Emulator, deps: PaceBenchDeps, r: number, targets:
   };
 }
 
-async function runWithoutQuota(em: Emulator, deps: PaceBenchDeps, targets: PaceTarget[]) {
+async function runWithoutQuota(em: Emulator, deps: PaceBenchDeps, targets: Target[]) {
   const [n, u] = [FREE_N, FREE_U];
   const pages = Math.ceil(n / 50);
   const boundS = Math.max(pages / DESCRIBE_QUOTA_TPS, u / ASSOCIATE_TPS_MAX);

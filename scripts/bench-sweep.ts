@@ -16,10 +16,10 @@ import { createKey, createReportTopic, seedClients } from '../test/support/aws-s
 import type { JsonObject, Template } from '../test/support/cfn-stack';
 import { aloneRunning } from '../test/support/fake-sweep-services';
 import { executeStateMachine } from '../test/support/state-machine';
+import { DESCRIBE_QUOTA_TPS, type Target } from './bench-child';
 
 const ROOT = path.resolve(__dirname, '..');
 const PAGE_SIZE = 50;
-const DESCRIBE_QUOTA_TPS = 5;
 /** The emulator's bulk seeding takes at most this many groups per request. */
 const SEED_BATCH = 1_000_000;
 /**
@@ -35,12 +35,6 @@ export interface SweepOptions {
   /** Seconds of work per invocation: the fake context's remaining time is 20 s (the handler's margin) + this. */
   budgetSeconds: number;
   associateTps: number;
-}
-
-export interface SweepTarget {
-  name: string;
-  value: string;
-  ok: boolean;
 }
 
 interface Invocation {
@@ -144,7 +138,7 @@ export async function runSweepBench(
   template: Template,
   options: SweepOptions,
   envFor: (seeded: { keyArn: string; topicArn: string }) => NodeJS.ProcessEnv,
-  targets: SweepTarget[],
+  targets: Target[],
 ) {
   const { n, u, budgetSeconds } = options;
   const pages = Math.ceil(n / PAGE_SIZE);
@@ -226,7 +220,7 @@ interface SweepRun {
 function judgeSweep(
   run: SweepRun,
   { emulatorAfterSeedMb, emulatorPeakMb }: { emulatorAfterSeedMb: number; emulatorPeakMb: number },
-  targets: SweepTarget[],
+  targets: Target[],
 ) {
   const { n, u } = run.options;
   const { invocations, requests, report } = run;

@@ -20,17 +20,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Emulator, emulatorEnv, startEmulator } from '../test/emulator/emulator';
 import { createKey, createReportTopic, seedClients } from '../test/support/aws-seed';
-import type { Template } from '../test/support/cfn-stack';
 import { packageStack } from '../test/support/package-stack';
 import { unzip } from '../test/support/zip';
-import { type ChildResult, runChild } from './bench-child';
+import { type ChildResult, DESCRIBE_QUOTA_TPS, runChild, type Target } from './bench-child';
 import { runFindingsBench } from './bench-findings';
 import { runKeyEventBench } from './bench-key-event';
-import { runPaceBench } from './bench-pace';
+import { type PaceBenchDeps, runPaceBench } from './bench-pace';
 import { parseSweepSize, runSweepBench } from './bench-sweep';
 
 const ROOT = path.resolve(__dirname, '..');
-const DESCRIBE_QUOTA_TPS = 5;
 const CONCURRENCY = 4;
 
 interface Options {
@@ -157,12 +155,6 @@ const median = (xs: number[]) => {
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
 
-interface Target {
-  name: string;
-  value: string;
-  ok: boolean;
-}
-
 async function main(): Promise<number> {
   const findingsAt = process.argv.indexOf('--findings');
   if (findingsAt !== -1) return runFindingsBench(process.argv.slice(findingsAt + 1));
@@ -170,12 +162,7 @@ async function main(): Promise<number> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'lkr-bench-'));
   const targets: Target[] = [];
   const results: Record<string, unknown> = {
-    machine: {
-      cpu: os.cpus()[0]?.model,
-      cores: os.cpus().length,
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineOf(),
     options,
     startedAt: new Date().toISOString(),
     sizes: [] as unknown[],
@@ -189,8 +176,23 @@ async function main(): Promise<number> {
   mkdirSync(bundleDir);
   const bundlePath = path.join(bundleDir, 'remediate.js');
   writeFileSync(bundlePath, bundle);
-  if (options.sweep) return runSweepOnly(options, options.sweep, bundlePath, packaged.template, work);
-  if (options.pace) return runPaceOnly(bundlePath, work);
+  const { sweep } = options;
+  if (sweep) {
+    return runAlone('sweep', work, (em, targets) =>
+      runSweepBench(
+        em,
+        bundlePath,
+        packaged.template,
+        { ...sweep, budgetSeconds: options.sweepBudgetSeconds, associateTps: options.associateTps },
+        (seeded) => productEnv(em, seeded, { DESCRIBE_LOG_GROUPS_TPS: '0', ASSOCIATE_TPS: '0' }),
+        targets,
+      ),
+    );
+  }
+  if (options.pace)
+    return runAlone('pace', work, (em, targets) => runPaceBench(em, paceDeps(em, bundlePath), targets));
+  if (options.keyEventOnly)
+    return runAlone('key-event', work, (em, targets) => runKeyEvent(em, bundlePath, targets));
   const coldStart = measureColdStart(bundlePath, packaged.zip.length);
   results.coldStart = coldStart;
   targets.push(
@@ -208,7 +210,7 @@ async function main(): Promise<number> {
 
   const em = await startEmulator();
   try {
-    for (const { n, u } of options.keyEventOnly ? [] : options.sizes) {
+    for (const { n, u } of options.sizes) {
       const size: Record<string, unknown> = { n, u };
       (results.sizes as unknown[]).push(size);
       const pages = Math.max(1, Math.ceil(n / 50));
@@ -361,16 +363,10 @@ async function main(): Promise<number> {
         );
       }
     }
-    if (options.burst > 0 && !options.keyEventOnly) {
+    if (options.burst > 0) {
       results.burst = await runBurst(em, bundlePath, options, targets);
     }
-    // At the product's defaults: DescribeLogGroups paced to its quota.
-    results.keyEvent = await runKeyEventBench(
-      em,
-      bundlePath,
-      (seeded) => productEnv(em, seeded, {}),
-      targets,
-    );
+    results.keyEvent = await runKeyEvent(em, bundlePath, targets);
   } finally {
     await em.stop();
     rmSync(work, { recursive: true, force: true });
@@ -379,15 +375,12 @@ async function main(): Promise<number> {
   results.targets = targets;
   results.finishedAt = new Date().toISOString();
   mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
-  writeFileSync(
-    path.join(ROOT, 'bench', options.keyEventOnly ? 'results-key-event.json' : 'results.json'),
-    `${JSON.stringify(results, null, 2)}\n`,
-  );
+  writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   printTargets(targets);
   console.log(
     `\nCold start: zip ${(coldStart.zipBytes / 1024).toFixed(1)} KB; module load median ${coldStart.loadMsMedian.toFixed(1)} ms over 10 fresh processes`,
   );
-  console.log(`Written: bench/${options.keyEventOnly ? 'results-key-event.json' : 'results.json'}`);
+  console.log('Written: bench/results.json');
   return 0;
 }
 
@@ -397,80 +390,63 @@ function printTargets(targets: Target[]): void {
   for (const t of targets) console.log(`  ${mark(t.ok)} ${t.name.padEnd(width)}  ${t.value}`);
 }
 
-/** `--sweep`: one whole sweep through the state machine; results go to bench/results-sweep.json. */
-async function runSweepOnly(
-  options: Options,
-  size: { n: number; u: number },
-  bundlePath: string,
-  template: Template,
+/**
+ * One case of the benchmark on its own (`--sweep`, `--pace`, `--key-event`): the emulator started
+ * and stopped around it, its figures in bench/results-<name>.json and its targets printed.
+ */
+async function runAlone(
+  name: string,
   work: string,
+  measure: (em: Emulator, targets: Target[]) => Promise<unknown>,
 ): Promise<number> {
   const targets: Target[] = [];
-  const results: Record<string, unknown> = {
-    machine: {
-      cpu: os.cpus()[0]?.model,
-      cores: os.cpus().length,
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-    },
-    startedAt: new Date().toISOString(),
-  };
+  const results: Record<string, unknown> = { machine: machineOf(), startedAt: new Date().toISOString() };
   const em = await startEmulator();
   try {
-    results.sweep = await runSweepBench(
-      em,
-      bundlePath,
-      template,
-      { ...size, budgetSeconds: options.sweepBudgetSeconds, associateTps: options.associateTps },
-      (seeded) => productEnv(em, seeded, { DESCRIBE_LOG_GROUPS_TPS: '0', ASSOCIATE_TPS: '0' }),
-      targets,
-    );
+    results[name] = await measure(em, targets);
   } finally {
     await em.stop();
     rmSync(work, { recursive: true, force: true });
   }
   results.targets = targets;
   results.finishedAt = new Date().toISOString();
-  writeFileSync(path.join(ROOT, 'bench', 'results-sweep.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const file = `results-${name}.json`;
+  writeFileSync(path.join(ROOT, 'bench', file), `${JSON.stringify(results, null, 2)}\n`);
   printTargets(targets);
-  console.log('Written: bench/results-sweep.json');
+  console.log(`Written: bench/${file}`);
   return 0;
 }
 
-/** `--pace`: the adaptive pace's runs only; results go to bench/results-pace.json. */
-async function runPaceOnly(bundlePath: string, work: string): Promise<number> {
-  const targets: Target[] = [];
-  const results: Record<string, unknown> = { startedAt: new Date().toISOString() };
-  const em = await startEmulator();
-  try {
-    results.pace = await runPaceBench(
-      em,
-      {
-        seed: (n, u) => seedAccount(em, n, u),
-        productEnv: (seeded, extra) => {
-          // The pace's defaults: nothing about pacing is set.
-          const { DESCRIBE_LOG_GROUPS_TPS: _d, ASSOCIATE_TPS: _a, ...env } = productEnv(em, seeded, extra);
-          return env;
-        },
-        runProduct: (env) => runChild('run-product.cjs', [bundlePath, '{}'], env),
-        runFloor: (keyArn) =>
-          runChild('run-floor.cjs', [keyArn, String(CONCURRENCY)], {
-            PATH: process.env.PATH,
-            ...emulatorEnv(em),
-          }),
-      },
-      targets,
-    );
-  } finally {
-    await em.stop();
-    rmSync(work, { recursive: true, force: true });
-  }
-  results.targets = targets;
-  results.finishedAt = new Date().toISOString();
-  writeFileSync(path.join(ROOT, 'bench', 'results-pace.json'), `${JSON.stringify(results, null, 2)}\n`);
-  printTargets(targets);
-  console.log('Written: bench/results-pace.json');
-  return 0;
+function machineOf() {
+  return {
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+/** The key-event case, at the product's defaults: DescribeLogGroups paced to its quota. */
+function runKeyEvent(em: Emulator, bundlePath: string, targets: Target[]) {
+  return runKeyEventBench(em, bundlePath, (seeded) => productEnv(em, seeded, {}), targets);
+}
+
+/** What the pace case needs of this file: seeding, the product at its pace defaults, and the floor. */
+function paceDeps(em: Emulator, bundlePath: string): PaceBenchDeps {
+  return {
+    seed: (n, u) => seedAccount(em, n, u),
+    productEnv: (seeded, extra) => {
+      // The pace's defaults: nothing about pacing is set.
+      const { DESCRIBE_LOG_GROUPS_TPS: _d, ASSOCIATE_TPS: _a, ...env } = productEnv(em, seeded, extra);
+      return env;
+    },
+    runProduct: (env) => runChild('run-product.cjs', [bundlePath, '{}'], env),
+    runFloor: (keyArn) =>
+      runChild('run-floor.cjs', [keyArn, String(CONCURRENCY)], {
+        PATH: process.env.PATH,
+        ...emulatorEnv(em),
+      }),
+  };
 }
 
 /**
