@@ -142,6 +142,16 @@ const scheduledSchema = v.object({
   ),
 });
 
+/** The fields every CloudTrail record we read has in common. */
+const recordEntries = {
+  // CloudTrail asks readers to compare the major version for equality (record contents, eventVersion).
+  eventVersion: v.optional(
+    v.pipe(v.string(expected('1.x')), v.regex(/^1\.\d+$/, expected('a 1.x record format'))),
+  ),
+  eventTime: isoTime,
+  errorCode: v.optional(v.nullable(v.string())),
+};
+
 const cloudTrailSchema = v.object({
   ...envelopeEntries,
   source: v.literal('aws.logs', expected('"aws.logs" or "aws.kms"')),
@@ -150,12 +160,7 @@ const cloudTrailSchema = v.object({
     v.looseObject({
       eventSource: v.literal('logs.amazonaws.com', expected('"logs.amazonaws.com"')),
       eventName: v.literal('CreateLogGroup', expected('"CreateLogGroup"')),
-      // CloudTrail asks readers to compare the major version for equality (record contents, eventVersion).
-      eventVersion: v.optional(
-        v.pipe(v.string(expected('1.x')), v.regex(/^1\.\d+$/, expected('a 1.x record format'))),
-      ),
-      eventTime: isoTime,
-      errorCode: v.optional(v.nullable(v.string())),
+      ...recordEntries,
     }),
   ),
 });
@@ -178,11 +183,7 @@ const keyEventSchema = v.object({
     v.looseObject({
       eventSource: v.literal('kms.amazonaws.com', expected('"kms.amazonaws.com"')),
       eventName: v.picklist(KEY_EVENT_NAMES, expected(KEY_EVENT_TEXT)),
-      eventVersion: v.optional(
-        v.pipe(v.string(expected('1.x')), v.regex(/^1\.\d+$/, expected('a 1.x record format'))),
-      ),
-      eventTime: isoTime,
-      errorCode: v.optional(v.nullable(v.string())),
+      ...recordEntries,
       // The record's own list of the resources the call touched: [{ARN, accountId[, type]}]
       // (KMS Developer Guide, ct-disablekey.html). Not the envelope's `resources`, empty for CloudTrail events.
       resources: v.optional(
