@@ -40,13 +40,22 @@ export type GroupKeyVerdict =
 
 const DAY_MS = 86_400_000;
 
-/** Judge one key from what KMS said about it. `now` dates the days left before a scheduled deletion. */
-export function auditKey(arn: string, facts: KeyFacts, ctx: AuditContext, now: Date): KeyAudit {
+/**
+ * Judge one key from what KMS said about it. `now` dates the days left before a scheduled deletion;
+ * `assessed` is the key's assessment where the run already has it (the target's).
+ */
+export function auditKey(
+  arn: string,
+  facts: KeyFacts,
+  ctx: AuditContext,
+  now: Date,
+  assessed?: KeyAssessment,
+): KeyAudit {
   if (!facts.found) return auditMissingKey(arn, facts, ctx);
   const state = facts.state;
   switch (state) {
     case 'Enabled':
-      return { status: 'enabled', arn, assessment: assessKey(facts, ctx.region, ctx.account) };
+      return { status: 'enabled', arn, assessment: assessed ?? assessKey(facts, ctx.region, ctx.account) };
     case 'Disabled':
       return atRisk(arn, state, 'key-disabled', 'KEY_DISABLED', disabledFix(arn, ctx));
     case 'PendingDeletion':

@@ -32,7 +32,8 @@ export interface KeyAuditor {
 export function createKeyAuditor(config: Readonly<Config>, ports: Ports, key: AssessedKey): KeyAuditor {
   const ctx: AuditContext = { region: config.region, account: key.account };
   const targetArn = targetArnOf(config, key);
-  const target = auditKey(targetArn, key.facts, ctx, ports.now());
+  // The target was assessed once already, for the same region and account.
+  const target = auditKey(targetArn, key.facts, ctx, ports.now(), key.assessment);
   const audits = new Map<string, Promise<KeyAudit>>();
   const settled = new Map<string, KeyAudit>();
   const tallies = new Map<string, KeyTally>([[targetArn, emptyTally()]]);
